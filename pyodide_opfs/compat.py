@@ -1,0 +1,79 @@
+"""Differences between Pyodide releases, kept in one place.
+
+Everything else in the package talks to Pyodide through these functions, so supporting another
+release means changing this module only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import UnsupportedEnvironmentError
+
+__all__ = [
+    "OLDEST_SUPPORTED",
+    "NEWEST_TESTED",
+    "pyodide_version",
+    "check_pyodide_version",
+    "filesystem_env",
+    "to_js_object",
+    "to_js_list",
+    "run_js",
+]
+
+#: Oldest release we support (Pyodide 0.27, Python 3.12) and newest we have tested.
+OLDEST_SUPPORTED = (0, 27)
+NEWEST_TESTED = (314, 0)
+SUPPORTED_RANGE = "Pyodide 0.27 - 314.x"
+
+
+def pyodide_version() -> tuple[int, int]:
+    """(major, minor) of the running Pyodide, e.g. (314, 0) or (0, 27)."""
+    import pyodide_js
+
+    match = re.match(r"(\d+)\.(\d+)", str(pyodide_js.version))
+    if not match:
+        raise UnsupportedEnvironmentError(f"cannot read the Pyodide version {pyodide_js.version!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_pyodide_version(version: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Raise UnsupportedEnvironmentError for a release older than we support."""
+    version = version or pyodide_version()
+    if version < OLDEST_SUPPORTED:
+        raise UnsupportedEnvironmentError(
+            f"Pyodide {version[0]}.{version[1]} is not supported; pyodide_opfs needs {SUPPORTED_RANGE}."
+        )
+    return version
+
+
+def filesystem_env() -> Any:
+    """The JS object the filesystem glue needs: {FS, ERRNO_CODES} of this Pyodide instance."""
+    import pyodide_js
+
+    codes = getattr(pyodide_js, "ERRNO_CODES", None) or pyodide_js._module.ERRNO_CODES
+    return to_js_object({"FS": pyodide_js.FS, "ERRNO_CODES": codes})
+
+
+def to_js_object(value: dict[str, Any]) -> Any:
+    """A plain JS object (not a Map) from a dict; nested dicts become objects too."""
+    import js
+    from pyodide.ffi import to_js
+
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+def to_js_list(values: list[Any]) -> Any:
+    """A JS array whose dict items are plain JS objects."""
+    import js
+    from pyodide.ffi import to_js
+
+    return to_js(values, dict_converter=js.Object.fromEntries)
+
+
+def run_js(code: str) -> Any:
+    """Evaluate JS in the worker's global scope and return the value."""
+    from pyodide.code import run_js as _run_js
+
+    return _run_js(code)

@@ -1,0 +1,144 @@
+// Assembles the SAH pool stack (errors, flush policy, pool backend, Emscripten FS type), mounts
+// it, and hands Python a small controller. Python does the async OPFS work (directory, handles)
+// and passes the opened handles in; everything here is synchronous.
+
+import { ErrnoFactory } from "./errno.mjs";
+import { FlushPolicy } from "./flush_policy.mjs";
+import { SAHPoolBackend } from "./sahpool.mjs";
+import { createFilesystem } from "./emscripten_fs.mjs";
+
+export class PoolMount {
+  /**
+   * @param env {FS, ERRNO_CODES} of the Pyodide instance
+   * @param files [{name, sah, mtime}] every opened pool file
+   * @param mountpoint absolute path, created if missing; must be an empty directory
+   * @param onLowSpare called (from a timer, never inside a filesystem call) when a file
+   *        creation left fewer than `spareSlots` free slots
+   */
+  constructor(env, files, mountpoint, spareSlots = 0, onLowSpare = null) {
+    this.FS = env.FS;
+    this.mountpoint = mountpoint;
+    this.errors = new ErrnoFactory(env.FS, env.ERRNO_CODES);
+    this.policy = new FlushPolicy();
+    this.spareSlots = spareSlots;
+    this.onLowSpare = onLowSpare;
+    this.refillScheduled = false;
+    this.mounted = false;
+    this.paused = false;
+    this.backend = this.newBackend(files);
+  }
+
+  newBackend(files) {
+    const backend = new SAHPoolBackend(files, this.policy, this.errors);
+    backend.onClaim = () => this.checkSpare();
+    return backend;
+  }
+
+  checkSpare() {
+    if (this.onLowSpare && !this.refillScheduled && this.backend.free.length < this.spareSlots) {
+      this.refillScheduled = true;
+      // Python cannot be re-entered from inside a filesystem call: run it after the call returns.
+      setTimeout(() => {
+        this.refillScheduled = false;
+        this.onLowSpare();
+      }, 0);
+    }
+  }
+
+  mount() {
+    const type = createFilesystem({ FS: this.FS, backend: this.backend, policy: this.policy, errors: this.errors });
+    this.FS.mkdirTree(this.mountpoint);
+    this.FS.mount(type, {}, this.mountpoint);
+    this.mounted = true;
+  }
+
+  /** Unmount from Emscripten only (its node cache goes with it); handles stay open. */
+  detachFromFS() {
+    if (this.mounted) this.FS.unmount(this.mountpoint);
+    this.mounted = false;
+  }
+
+  /** Flush everything, unmount, close every handle. Data stays in OPFS. */
+  unmount() {
+    this.backend.detachHandles();
+    this.detachFromFS();
+  }
+
+  get capacity() {
+    return this.backend.capacity;
+  }
+
+  get fileCount() {
+    return this.backend.fileCount;
+  }
+
+  get freeCount() {
+    return this.backend.free.length;
+  }
+
+  get openFileCount() {
+    return this.backend.slots.reduce((n, s) => n + (s.openCount > 0 ? 1 : 0), 0);
+  }
+
+  fileNames() {
+    return this.backend.fileNames();
+  }
+
+  quarantined() {
+    return this.backend.quarantined.map((q) => ({ ...q }));
+  }
+
+  stats() {
+    return this.backend.stats();
+  }
+
+  /** {errno, message} of the last error that carried a hint, or null; cleared by reading. */
+  takeLastError() {
+    const e = this.errors.lastError;
+    this.errors.lastError = null;
+    return e;
+  }
+
+  addFiles(files) {
+    this.backend.addFiles(files);
+  }
+
+  takeFree(n) {
+    return this.backend.takeFree(n);
+  }
+
+  takeQuarantined(name) {
+    return this.backend.takeQuarantined(name);
+  }
+
+  slotNames() {
+    return this.backend.slotNames();
+  }
+
+  /** Clear every stored file and directory (not quarantined slots), then mount afresh. */
+  wipe() {
+    this.detachFromFS();
+    this.backend.wipe();
+    this.mount();
+  }
+
+  /** Release every handle so that another context can use the pool. */
+  pause() {
+    if (this.openFileCount) throw new Error(`cannot pause: ${this.openFileCount} file(s) are open; close them first`);
+    this.backend.detachHandles();
+    this.detachFromFS();
+    this.paused = true;
+  }
+
+  /** Take the (re-acquired) handles back; headers are read again: another context may have
+   * changed the pool meanwhile. */
+  unpause(files) {
+    this.backend = this.newBackend(files);
+    this.mount();
+    this.paused = false;
+  }
+
+  flushAll() {
+    this.policy.flushAll();
+  }
+}
