@@ -330,11 +330,10 @@ class SAHPool:
 
     async def _refresh_mtimes(self) -> None:
         """Modification times of stored files come from OPFS (the pool header has none)."""
-        for path in self._js.fileNames():
-            slot = self._js.slotFor(path)
-            handle = self._handles.get(str(slot.name)) if slot else None
+        for name in self._js.usedSlotNames():
+            handle = self._handles.get(str(name))
             if handle is not None:
-                slot.mtime = (await handle.getFile()).lastModified
+                self._js.setMtime(name, (await handle.getFile()).lastModified)
 
     # --- storage ---
 

@@ -115,6 +115,17 @@ export class PoolMount {
     return this.backend.slotNames();
   }
 
+  /** OPFS names of the slots that hold files or directories. */
+  usedSlotNames() {
+    return this.backend.slots.filter((s) => s.path).map((s) => s.name);
+  }
+
+  /** Set a slot's modification time (ms since the epoch), read by Python from OPFS. */
+  setMtime(name, mtime) {
+    const slot = this.backend.slots.find((s) => s.name === name);
+    if (slot) slot.mtime = mtime;
+  }
+
   /** Clear every stored file and directory (not quarantined slots), then mount afresh. */
   wipe() {
     this.detachFromFS();
