@@ -186,6 +186,17 @@ class SAHPool:
             for s in self._live().stats()
         ]
 
+    def start_io_trace(self) -> None:
+        """Record every handle call until :meth:`stop_io_trace` (diagnostics and tests)."""
+        self._live().startTrace()
+
+    def stop_io_trace(self) -> list[dict[str, Any]]:
+        """The recorded handle calls: {op: write|truncate|flush|header, path, others_unflushed}."""
+        return [
+            {"op": str(e.op), "path": str(e.path), "others_unflushed": [str(p) for p in e.othersUnflushed]}
+            for e in self._live().stopTrace()
+        ]
+
     # --- capacity ---
 
     async def add_capacity(self, n: int) -> int:

@@ -92,6 +92,20 @@ export class PoolMount {
     return this.backend.stats();
   }
 
+  /** Start recording handle calls (see SAHPoolBackend.setTrace); returns nothing. */
+  startTrace() {
+    this.trace = [];
+    this.backend.setTrace(this.trace);
+  }
+
+  /** Stop recording and return the events. */
+  stopTrace() {
+    const events = this.trace ?? [];
+    this.trace = null;
+    this.backend.setTrace(null);
+    return events;
+  }
+
   /** {errno, message} of the last error that carried a hint, or null; cleared by reading. */
   takeLastError() {
     const e = this.errors.lastError;

@@ -48,6 +48,7 @@ export class Slot {
   }
 
   write(view, pos) {
+    this.tracer?.("write", this);
     const n = this.handle().write(view, { at: H.DATA_OFFSET + pos });
     this.writes++;
     this.unflushed = true;
@@ -59,6 +60,7 @@ export class Slot {
   }
 
   truncate(size) {
+    this.tracer?.("truncate", this);
     this.handle().truncate(H.DATA_OFFSET + size);
     this.writes++;
     this.unflushed = true;
@@ -67,12 +69,14 @@ export class Slot {
   }
 
   flush() {
+    this.tracer?.("flush", this);
     this.handle().flush();
     this.flushes++;
     this.unflushed = false;
   }
 
   writeHeader(path, flags, sequence) {
+    this.tracer?.("header", this);
     this.handle().write(H.encodeHeader(path, flags, sequence), { at: 0 });
     this.writes++;
     this.unflushed = true;
@@ -114,6 +118,7 @@ export class SAHPoolBackend {
     const used = [];
     for (const { name, sah, mtime } of files) {
       const slot = new Slot(name, sah, mtime);
+      slot.tracer = this.tracer ?? null;
       this.slots.push(slot);
       let fileSize = sah.getSize();
       if (fileSize === 0) {
@@ -238,6 +243,23 @@ export class SAHPoolBackend {
   /** OPFS names of every slot (what a pause must re-acquire). */
   slotNames() {
     return this.slots.map((s) => s.name);
+  }
+
+  /**
+   * Record every handle call as {op, path, othersUnflushed}: the paths of the other files with
+   * unflushed writes at that moment (how the tests check write ordering). Off: null.
+   */
+  setTrace(events) {
+    const tracer = events
+      ? (op, slot) =>
+          events.push({
+            op,
+            path: slot.path,
+            othersUnflushed: this.slots.filter((s) => s !== slot && s.unflushed && s.path).map((s) => s.path),
+          })
+      : null;
+    for (const s of this.slots) s.tracer = tracer;
+    this.tracer = tracer;
   }
 
   stats() {
