@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import sys
 import textwrap
+import urllib.parse
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -94,6 +95,8 @@ class BrowserSession:
         boot_timeout: float | None = None,
         run_timeout: float | None = None,
         page_path: str = "/harness.html",
+        pyodide_url: str | None = None,
+        micropip_url: str | None = None,
     ) -> None:
         self.browser_type = browser_type
         self.base_url = base_url.rstrip("/")
@@ -101,6 +104,10 @@ class BrowserSession:
         self.boot_timeout = boot_timeout if boot_timeout is not None else config.BOOT_TIMEOUT_S
         self.run_timeout = run_timeout if run_timeout is not None else config.RUN_TIMEOUT_S
         self.page_path = page_path
+        #: Base URL of another Pyodide distribution (e.g. "/pyodide-0.27.8/") and its micropip
+        #: wheel; None: the worker's defaults (/pyodide/, micropip 0.11.1).
+        self.pyodide_url = pyodide_url
+        self.micropip_url = micropip_url
         self.user_data_dir: Path | None = None
         self.context: BrowserContext | None = None
         self.page: Page | None = None
@@ -110,10 +117,9 @@ class BrowserSession:
     # lifecycle ------------------------------------------------------------------------------
     @property
     def page_url(self) -> str:
-        url = self.base_url + self.page_path
-        if self.wheel_url:
-            url += "?wheel=" + self.wheel_url
-        return url
+        query = {"wheel": self.wheel_url, "pyodide": self.pyodide_url, "micropip": self.micropip_url}
+        given = {k: v for k, v in query.items() if v}
+        return self.base_url + self.page_path + ("?" + urllib.parse.urlencode(given, safe="/") if given else "")
 
     def open(self, user_data_dir: Path | str) -> BrowserSession:
         """Launch Chromium on ``user_data_dir``, open the harness, wait for the worker."""

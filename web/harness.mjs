@@ -9,7 +9,7 @@
 //   harness.restartWorker()            terminate, start a new worker, wait until ready
 //   harness.terminate()                terminate the worker (pending runs reject)
 //
-// Page query parameters `wheel` and `micropip` are passed on to the worker.
+// Page query parameters `wheel`, `micropip` and `pyodide` are passed on to the worker.
 
 const pageParams = new URL(location.href).searchParams;
 const statusEl = document.getElementById("status");
@@ -20,7 +20,7 @@ function setStatus(text) {
 
 function workerUrl() {
   const url = new URL("/worker.mjs", location.href);
-  for (const name of ["wheel", "micropip"]) {
+  for (const name of ["wheel", "micropip", "pyodide"]) {
     const value = pageParams.get(name);
     if (value) url.searchParams.set(name, value);
   }

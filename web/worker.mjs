@@ -4,7 +4,8 @@
 //   new Worker("/worker.mjs?wheel=/wheels/pyodide_opfs-….whl", {type: "module"})
 //
 // Query parameters: `wheel` (URL of our wheel; optional), `micropip` (URL of micropip's wheel,
-// default /wheels/micropip-0.11.1-py3-none-any.whl).
+// default /wheels/micropip-0.11.1-py3-none-any.whl), `pyodide` (base URL of the Pyodide
+// distribution, default /pyodide/; e.g. /pyodide-0.27.8/ for another release).
 //
 // Messages out:  {type: "ready", version, bootMs} | {type: "error", error}
 //                {type: "result", id, ok: true, value, stdout}
@@ -16,13 +17,13 @@
 // in a fresh one. Python's stdout/stderr go to console.log with a "[py]" prefix and are returned
 // in `stdout`. Nothing is added to the worker's global scope.
 
-import { loadPyodide } from "/pyodide/pyodide.mjs";
-
 const MICROPIP_DEFAULT = "/wheels/micropip-0.11.1-py3-none-any.whl";
+const PYODIDE_DEFAULT = "/pyodide/";
 
 const params = new URL(import.meta.url).searchParams;
 const wheelUrl = params.get("wheel");
 const micropipUrl = params.get("micropip") || MICROPIP_DEFAULT;
+const pyodideBase = new URL(params.get("pyodide") || PYODIDE_DEFAULT, self.location.href).href.replace(/\/?$/, "/");
 
 // Output of the run in progress (null while booting or idle).
 let captured = null;
@@ -51,8 +52,9 @@ function errorType(err) {
 
 async function boot() {
   const t0 = performance.now();
+  const { loadPyodide } = await import(pyodideBase + "pyodide.mjs");
   const pyodide = await loadPyodide({
-    indexURL: "/pyodide/",
+    indexURL: pyodideBase,
     stdout: output("stdout"),
     stderr: output("stderr"),
   });

@@ -6,6 +6,7 @@ Named roots (longest prefix wins)::
     /pyodide/      -> .cache/npm/node_modules/pyodide
     /sqlite-wasm/  -> .cache/npm/node_modules/@sqlite.org/sqlite-wasm
     /wheels/       -> .cache/wheels
+    /pyodide-<v>/  -> .cache/pyodide-<v>/node_modules/pyodide (other releases, when installed)
 
 Every response carries the cross-origin isolation headers (COOP/COEP/CORP), which Pyodide
 workers need for SharedArrayBuffer, and ``Cache-Control: no-store`` so tests always get the
@@ -33,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import paths
+from . import paths, releases
 
 MIME_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
@@ -70,6 +71,7 @@ def default_roots() -> dict[str, Path]:
         "/pyodide/": paths.PYODIDE_DIR,
         "/sqlite-wasm/": paths.SQLITE_WASM_DIR,
         "/wheels/": paths.WHEELS_DIR,
+        **releases.installed_roots(),
     }
 
 
