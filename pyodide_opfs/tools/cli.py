@@ -28,7 +28,11 @@ def _serve(args: argparse.Namespace) -> int:
     from . import devserver
 
     _check_setup(need_chromium=False)
+    from .webapp import publish_wheel
+
+    wheel = publish_wheel()  # the app installs the wheel /wheels/latest.json names
     srv = devserver.start(port=args.port, host=args.host, verbose=args.verbose)
+    print(f"pyodide-opfs app: {srv.url}/  (wheel {wheel.name})", flush=True)
     print(f"Serving on {srv.url}/  (harness: {srv.url}/harness.html)  Ctrl-C to stop", flush=True)
     try:
         while True:
