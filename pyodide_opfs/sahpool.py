@@ -267,6 +267,9 @@ class SAHPool:
         """
         self._live()
         target = self._path(path)
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            # Whole data at hand: reject it before anything touches storage.
+            check_database_size(bytes(data[:100]), len(data))
         temporary = f"{target}.import-{opfs.random_name()[:8]}"
         written = 0
         head = bytearray()
@@ -281,8 +284,6 @@ class SAHPool:
                     written += len(chunk)
                     if progress is not None:
                         progress(written)
-                if len(head) < 100:
-                    check_database_header(bytes(head))
                 check_database_size(bytes(head), written)
                 fixed = normalise_journal_mode_bytes(bytes(head))
                 if fixed is not None:
@@ -322,8 +323,9 @@ class SAHPool:
     # --- handing the pool to another context ---
 
     def pause(self) -> None:
-        """Flush and release every handle so another tab or worker can mount the pool. File
-        operations under the mount fail with EBUSY until :meth:`unpause`. Close files first."""
+        """Flush and release every handle so another tab or worker can mount the pool. The
+        mount stays: file operations under it fail with EBUSY until :meth:`unpause` (they never
+        fall through to memory). Close open files first, or this raises OpfsError."""
         try:
             self._live().pause()
         except Exception as e:
@@ -356,10 +358,19 @@ class SAHPool:
         return {"quota": int(e.quota or 0), "usage": int(e.usage or 0)}
 
     async def request_persistence(self) -> bool:
-        """Ask the browser not to evict this origin's storage (navigator.storage.persist)."""
+        """Ask the browser not to evict this origin's storage; returns whether it is persistent.
+
+        ``navigator.storage.persist()`` exists only on the page (Window), not in workers: here
+        this returns ``navigator.storage.persisted()`` and logs that the page must ask."""
         import js
 
-        return bool(await js.navigator.storage.persist())
+        storage = js.navigator.storage
+        if hasattr(storage, "persist"):
+            return bool(await storage.persist())
+        persisted = bool(await storage.persisted())
+        if not persisted:
+            logger.info("storage is not persistent; call navigator.storage.persist() from the page to ask")
+        return persisted
 
     async def unmount(self) -> None:
         """Flush, unmount, and release every handle. Data stays in OPFS. Idempotent."""

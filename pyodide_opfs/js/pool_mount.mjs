@@ -147,17 +147,19 @@ export class PoolMount {
     this.mount();
   }
 
-  /** Release every handle so that another context can use the pool. */
+  /** Release every handle so that another context can use the pool. The mount stays, and
+   * every operation under it fails with EBUSY: nothing falls through to memory. */
   pause() {
     if (this.openFileCount) throw new Error(`cannot pause: ${this.openFileCount} file(s) are open; close them first`);
     this.backend.detachHandles();
-    this.detachFromFS();
+    this.backend.paused = true;
     this.paused = true;
   }
 
-  /** Take the (re-acquired) handles back; headers are read again: another context may have
-   * changed the pool meanwhile. */
+  /** Take the (re-acquired) handles back; headers are read again (another context may have
+   * changed the pool), and the mount is renewed so Emscripten's node cache goes too. */
   unpause(files) {
+    this.detachFromFS();
     this.backend = this.newBackend(files);
     this.mount();
     this.paused = false;

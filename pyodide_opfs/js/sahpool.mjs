@@ -107,6 +107,7 @@ export class SAHPoolBackend {
     this.entries.set("/", { kind: "dir", slot: null });
     this.children.set("/", new Set());
     this.sequence = 0; // highest header sequence number seen or written
+    this.paused = false;
     this.addFiles(files);
   }
 
@@ -296,7 +297,13 @@ export class SAHPoolBackend {
 
   // --- backend interface used by the FS glue ---
 
+  /** While paused every operation fails with EBUSY (the handles belong to someone else). */
+  checkLive() {
+    if (this.paused) throw this.errors.error("EBUSY", "the pool is paused: call `await pool.unpause()` first");
+  }
+
   stat(path) {
+    this.checkLive();
     const e = this.entries.get(path);
     if (!e) return null;
     if (e.kind === "dir") return { kind: "dir", size: 4096, mtime: e.slot ? e.slot.mtime : 0 };
@@ -304,10 +311,12 @@ export class SAHPoolBackend {
   }
 
   list(path) {
+    this.checkLive();
     return [...(this.children.get(path) ?? [])];
   }
 
   claim(path, isDirectory) {
+    this.checkLive();
     const bytes = H.pathByteLength(path);
     if (bytes < 0) {
       throw this.errors.error("ENAMETOOLONG", `stored path over ${H.MAX_PATH_BYTES} bytes: ${path.slice(0, 60)}...`);
@@ -344,6 +353,7 @@ export class SAHPoolBackend {
   }
 
   openFile(path) {
+    this.checkLive();
     const e = this.entries.get(path);
     if (!e || e.kind !== "file") throw this.errors.error(e ? "EISDIR" : "ENOENT");
     e.slot.openCount++;
@@ -370,6 +380,7 @@ export class SAHPoolBackend {
   }
 
   unlink(path) {
+    this.checkLive();
     const e = this.entries.get(path);
     if (!e) throw this.errors.error("ENOENT");
     this.policy.beforeMetadata();
@@ -380,6 +391,7 @@ export class SAHPoolBackend {
   }
 
   rmdir(path) {
+    this.checkLive();
     const e = this.entries.get(path);
     if (!e || e.kind !== "dir") throw this.errors.error(e ? "ENOTDIR" : "ENOENT");
     if (this.children.get(path)?.size) throw this.errors.error("ENOTEMPTY");
@@ -403,6 +415,7 @@ export class SAHPoolBackend {
    * header of every entry below it and is atomic per entry, not as a whole.
    */
   rename(from, to) {
+    this.checkLive();
     const src = this.entries.get(from);
     if (!src) throw this.errors.error("ENOENT");
     const dst = this.entries.get(to);
