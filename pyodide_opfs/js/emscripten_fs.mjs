@@ -1,3 +1,4 @@
+// @ts-check
 // The Emscripten filesystem type: node and stream operations, the hot path of every Python file
 // call under the mount. It translates Emscripten's node/stream calls into calls on a path-based
 // backend (sahpool.mjs) and reports each data operation to the flush policy (flush_policy.mjs).
@@ -14,6 +15,11 @@ const S_IFREG = 0o100000;
 const DIR_MODE = S_IFDIR | 0o777;
 const FILE_MODE = S_IFREG | 0o666;
 
+/**
+ * @param {{FS: any, backend: import("./types").Backend, policy: import("./types").DurabilityPolicy,
+ *          errors: import("./types").Errors}} deps
+ * @returns {import("./types").FilesystemType}
+ */
 export function createFilesystem({ FS, backend, policy, errors }) {
   /** The backend path of a node: walk up to the mount root (the node that is its own parent). */
   function pathOf(node) {

@@ -1,3 +1,4 @@
+// @ts-check
 // When data is made durable. This module is the one place that decides when to call flush().
 //
 // Why it exists: no sync from SQLite ever reaches an Emscripten filesystem (Emscripten's
@@ -40,9 +41,13 @@
 const WAL_HEADER_SIZE = 32;
 const WAL_FRAME_HEADER_SIZE = 24;
 
+/** @typedef {import("./types").DurabilityPolicy} DurabilityPolicy */
+/** @implements {DurabilityPolicy} */
 export class FlushPolicy {
   constructor() {
+    /** @type {Set<import("./types").FileObject>} */
     this.dirty = new Set();
+    /** @type {WeakMap<import("./types").FileObject, {pageSize: number, commitEnd: number}>} */
     this.wal = new WeakMap(); // wal file -> { pageSize, commitEnd }
   }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Pool-file header: the on-disk layout of sqlite-wasm's `opfs-sahpool` (SQLite 3.50+), so that
 // JS and Python apps can share pool directories. This module is the one place that knows it.
 //
@@ -33,7 +34,11 @@ export const FLAG_DIRECTORY = 0x40000000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Flags to store for a path: the SQLite type its name implies, plus the digest marker. */
+/**
+ * Flags to store for a path: the SQLite type its name implies, plus the digest marker.
+ * @param {string} path
+ * @param {boolean} [isDirectory]
+ */
 export function flagsForPath(path, isDirectory = false) {
   let type = OPEN_MAIN_DB;
   if (path.endsWith("-journal")) type = OPEN_MAIN_JOURNAL;
@@ -41,7 +46,12 @@ export function flagsForPath(path, isDirectory = false) {
   return type | FLAG_DIGEST_V2 | (isDirectory ? FLAG_DIRECTORY : 0);
 }
 
-/** sqlite-wasm's digest v2 (murmur-like) over bytes 0-515; (0, 0) without the v2 flag. */
+/**
+ * sqlite-wasm's digest v2 (murmur-like) over bytes 0-515; (0, 0) without the v2 flag.
+ * @param {Uint8Array} corpus
+ * @param {number} flags
+ * @returns {[number, number]}
+ */
 export function computeDigest(corpus, flags) {
   if (!(flags & FLAG_DIGEST_V2)) return [0, 0];
   let h1 = 0xdeadbeef;
@@ -54,13 +64,22 @@ export function computeDigest(corpus, flags) {
   return [h1 >>> 0, h2 >>> 0];
 }
 
-/** UTF-8 byte length of a stored path, or -1 when it does not fit the header. */
+/**
+ * UTF-8 byte length of a stored path, or -1 when it does not fit the header.
+ * @param {string} path
+ */
 export function pathByteLength(path) {
   const n = encoder.encode(path).length;
   return n > MAX_PATH_BYTES ? -1 : n;
 }
 
-/** Encode a header; path "" with flags 0 is a free slot. Throws RangeError on a long path. */
+/**
+ * Encode a header; path "" with flags 0 is a free slot. Throws RangeError on a long path.
+ * @param {string} path
+ * @param {number} flags
+ * @param {number} [sequence]
+ * @returns {Uint8Array}
+ */
 export function encodeHeader(path, flags, sequence = 0) {
   const bytes = new Uint8Array(HEADER_SIZE);
   const { written } = encoder.encodeInto(path, bytes.subarray(0, PATH_SIZE));
@@ -79,6 +98,8 @@ export function encodeHeader(path, flags, sequence = 0) {
 /**
  * Decode a header. Returns {state, path, flags, sequence, reason}; state is "used", "free" or "bad".
  * "bad" is never cleared by us: the caller quarantines the slot (sqlite-wasm would wipe it).
+ * @param {Uint8Array} bytes
+ * @returns {import("./types").DecodedHeader}
  */
 export function decodeHeader(bytes) {
   if (bytes.length < HEADER_SIZE) return { state: "bad", path: "", flags: 0, sequence: 0, reason: "short header" };

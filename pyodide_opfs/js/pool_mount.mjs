@@ -1,3 +1,4 @@
+// @ts-check
 // Assembles the SAH pool stack (errors, flush policy, pool backend, Emscripten FS type), mounts
 // it, and hands Python a small controller. Python does the async OPFS work (directory, handles)
 // and passes the opened handles in; everything here is synchronous.
@@ -7,12 +8,15 @@ import { FlushPolicy } from "./flush_policy.mjs";
 import { SAHPoolBackend } from "./sahpool.mjs";
 import { createFilesystem } from "./emscripten_fs.mjs";
 
+/** @typedef {import("./types").PoolMountAPI} PoolMountAPI */
+/** @implements {PoolMountAPI} */
 export class PoolMount {
   /**
-   * @param env {FS, ERRNO_CODES} of the Pyodide instance
-   * @param files [{name, sah, mtime}] every opened pool file
-   * @param mountpoint absolute path, created if missing; must be an empty directory
-   * @param onLowSpare called (from a timer, never inside a filesystem call) when a file
+   * @param {import("./types").FsEnv} env FS and ERRNO_CODES of the Pyodide instance
+   * @param {import("./types").PoolFile[]} files every opened pool file
+   * @param {string} mountpoint absolute path, created if missing; must be an empty directory
+   * @param {number} [spareSlots]
+   * @param {(() => void) | null} [onLowSpare] called (from a timer, never inside a filesystem call) when a file
    *        creation left fewer than `spareSlots` free slots
    */
   constructor(env, files, mountpoint, spareSlots = 0, onLowSpare = null) {

@@ -1,3 +1,4 @@
+// @ts-check
 // SAH pool backend: a pool of pre-opened SyncAccessHandles, one per pool file, each file's
 // user-visible path kept in its header (header.mjs) and its data at DATA_OFFSET. All state is
 // in memory while mounted: this worker holds every handle, so nobody else can change the files.
@@ -7,6 +8,9 @@
 
 import * as H from "./header.mjs";
 
+/** @typedef {import("./types").Backend} Backend */
+/** @typedef {import("./types").FileObject} FileObject */
+
 /** Thrown by I/O while the pool is paused or unmounted; maps to EBUSY. */
 export class PoolPausedError extends Error {
   name = "NoModificationAllowedError";
@@ -15,13 +19,22 @@ export class PoolPausedError extends Error {
   }
 }
 
-/** One pool file. Also the "file" object the flush policy and the FS glue work with. */
+/**
+ * One pool file. Also the "file" object the flush policy and the FS glue work with.
+ * @implements {FileObject}
+ */
 export class Slot {
+  /**
+   * @param {string} name
+   * @param {FileSystemSyncAccessHandle | null} sah
+   * @param {number} [mtime]
+   */
   constructor(name, sah, mtime) {
     this.name = name; // random OPFS name inside .opaque/
     this.sah = sah;
     this.path = ""; // "" = free
     this.flags = 0;
+    /** @type {import("./types").FileKind} */
     this.kind = "file";
     this.size = 0; // data size, cached: we are the only writer
     this.mtime = mtime || Date.now();
@@ -31,6 +44,9 @@ export class Slot {
     this.writes = 0;
     this.flushes = 0;
     this.unflushed = false;
+    this.quarantined = false;
+    /** @type {((op: "write" | "truncate" | "flush" | "header", slot: Slot) => void) | null} */
+    this.tracer = null;
   }
 
   get isDirectory() {
@@ -90,20 +106,30 @@ export class Slot {
   }
 }
 
+/** @implements {Backend} */
 export class SAHPoolBackend {
   /**
-   * @param files [{name, sah, mtime}] every file of the pool directory's .opaque/, opened
-   * @param policy FlushPolicy
-   * @param errors ErrnoFactory
+   * @param {import("./types").PoolFile[]} files every file of the pool directory's .opaque/, opened
+   * @param {import("./types").DurabilityPolicy} policy
+   * @param {import("./types").Errors} errors
    */
   constructor(files, policy, errors) {
     this.policy = policy;
     this.errors = errors;
+    /** @type {Slot[]} */
     this.slots = [];
+    /** @type {Slot[]} */
     this.free = [];
-    this.quarantined = []; // [{name, reason, path}] slots we will not touch
-    this.entries = new Map(); // path -> {kind: "file"|"dir", slot: Slot|null}
-    this.children = new Map(); // dir path -> Set(names)
+    /** @type {import("./types").QuarantinedSlot[]} slots we will not touch */
+    this.quarantined = [];
+    /** @type {Map<string, {kind: "file" | "dir", slot: Slot | null}>} */
+    this.entries = new Map();
+    /** @type {Map<string, Set<string>>} dir path -> names */
+    this.children = new Map();
+    /** @type {((op: "write" | "truncate" | "flush" | "header", slot: Slot) => void) | null} */
+    this.tracer = null;
+    /** @type {(() => void) | null} called after each slot claim (spare-slot refill) */
+    this.onClaim = null;
     this.entries.set("/", { kind: "dir", slot: null });
     this.children.set("/", new Set());
     this.sequence = 0; // highest header sequence number seen or written
@@ -302,6 +328,7 @@ export class SAHPoolBackend {
     if (this.paused) throw this.errors.error("EBUSY", "the pool is paused: call `await pool.unpause()` first");
   }
 
+  /** @returns {import("./types").Stat | null} */
   stat(path) {
     this.checkLive();
     const e = this.entries.get(path);
