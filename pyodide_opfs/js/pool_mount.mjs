@@ -44,7 +44,7 @@ export class PoolMount {
       // Python cannot be re-entered from inside a filesystem call: run it after the call returns.
       setTimeout(() => {
         this.refillScheduled = false;
-        this.onLowSpare();
+        this.onLowSpare?.();
       }, 0);
     }
   }
@@ -64,6 +64,7 @@ export class PoolMount {
 
   /** Flush everything, unmount, close every handle. Data stays in OPFS. */
   unmount() {
+    this.onLowSpare = null; // Python destroys its callback next; a pending refill must not call it
     this.backend.detachHandles();
     this.detachFromFS();
   }
