@@ -103,7 +103,8 @@ function renderBanner() {
     const item = el("div", { className: `item ${p.level}` });
     item.dataset.problem = p.id;
     item.append(el("h2", { textContent: (p.level === "warn" ? "Note: " : "") + p.title }));
-    item.append(el("p", { textContent: p.text }));
+    // `backticks` in the text mark code.
+    item.append(el("p", {}, ...p.text.split("`").map((part, i) => (i % 2 ? el("code", { textContent: part }) : part))));
     if (p.retry) {
       const btn = el("button", { textContent: "Retry", className: "small" });
       btn.addEventListener("click", () => mount());
@@ -410,7 +411,7 @@ async function runEditor() {
       onStdout: (text, stream) => print(text + "\n", stream === "stderr" ? "err" : ""),
     });
     if (result.error) print(result.error, "err");
-    else if (result.repr !== null) print(result.repr + "\n", "res");
+    else if (result.repr != null) print(result.repr + "\n", "res"); // None arrives as undefined
     $("#run-info").textContent = `${result.error ? "failed" : "done"} in ${Math.round(result.ms)} ms`;
   } catch (err) {
     reportError("run", err);
