@@ -7,6 +7,7 @@ release means changing this module only.
 from __future__ import annotations
 
 import re
+from types import ModuleType
 from typing import Any
 
 from .errors import UnsupportedEnvironmentError
@@ -20,6 +21,7 @@ __all__ = [
     "to_js_object",
     "to_js_list",
     "run_js",
+    "import_sqlite3",
 ]
 
 #: Oldest release we support (Pyodide 0.27, Python 3.12) and newest we have tested.
@@ -77,3 +79,19 @@ def run_js(code: str) -> Any:
     from pyodide.code import run_js as _run_js
 
     return _run_js(code)
+
+
+def import_sqlite3() -> ModuleType:
+    """The stdlib ``sqlite3`` module. Built in from Pyodide 314 on; on 0.27 - 0.29 it is a
+    separate package of the distribution that must be loaded first (only the full distribution,
+    e.g. the CDN, serves it; the npm package does not)."""
+    try:
+        import sqlite3
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError(
+            "sqlite3 is not loaded: this Pyodide ships the stdlib sqlite3 as a separate package. "
+            "Load it before connecting: `await pyodide_js.loadPackage('sqlite3')` in Python, or "
+            "`await pyodide.loadPackage('sqlite3')` in JS (needs a distribution that serves it, e.g. the CDN).",
+            name="sqlite3",
+        ) from e
+    return sqlite3

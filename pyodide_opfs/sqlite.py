@@ -7,10 +7,13 @@ much work SQLite does, and every journal mode below is durable at COMMIT.
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .compat import import_sqlite3
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["connect", "JOURNAL_MODES", "DEFAULT_JOURNAL_MODE"]
 
@@ -47,7 +50,8 @@ def connect(
         raise ConfigurationError(f"page_size must be a power of two from 512 to 65536, got {page_size!r}")
     if cache_size is not None and (isinstance(cache_size, bool) or not isinstance(cache_size, int)):
         raise ConfigurationError(f"cache_size must be an int, got {cache_size!r}")
-    con = sqlite3.connect(path, **kwargs)
+    db = import_sqlite3()  # a separate package on Pyodide < 314: a clear error if not loaded
+    con = db.connect(path, **kwargs)
     try:
         if page_size is not None:
             con.execute(f"PRAGMA page_size={page_size}")
@@ -57,7 +61,7 @@ def connect(
             con.execute("PRAGMA locking_mode=EXCLUSIVE")
         got = con.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
         if str(got).lower() != mode:
-            raise sqlite3.OperationalError(f"journal_mode={mode} was refused; the database stays in {got} mode")
+            raise db.OperationalError(f"journal_mode={mode} was refused; the database stays in {got} mode")
         con.execute(f"PRAGMA synchronous={sync}")
     except BaseException:
         con.close()

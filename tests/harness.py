@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 import textwrap
 import urllib.parse
@@ -105,7 +106,13 @@ class BrowserSession:
         self.run_timeout = run_timeout if run_timeout is not None else config.RUN_TIMEOUT_S
         self.page_path = page_path
         #: Base URL of another Pyodide distribution (e.g. "/pyodide-0.27.8/") and its micropip
-        #: wheel; None: the worker's defaults (/pyodide/, micropip 0.11.1).
+        #: wheel; None: the release named by $PYODIDE_OPFS_TEST_PYODIDE (e.g. "0.27.8": every
+        #: suite on another release), else the worker's defaults (/pyodide/, micropip 0.11.1).
+        if pyodide_url is None and os.environ.get("PYODIDE_OPFS_TEST_PYODIDE"):
+            from pyodide_opfs.tools import releases
+
+            release = releases.by_version(os.environ["PYODIDE_OPFS_TEST_PYODIDE"])
+            pyodide_url, micropip_url = release.url, micropip_url or release.micropip_url
         self.pyodide_url = pyodide_url
         self.micropip_url = micropip_url
         self.user_data_dir: Path | None = None

@@ -22,7 +22,7 @@ def sha256(data: bytes) -> str:
 # Defines snapshot(root): every file's sha256 (except SQLite files), every directory, and each
 # database's row count and integrity_check. Compared with what the host expects.
 SNAPSHOT = r'''
-import hashlib, os, sqlite3
+import hashlib, os
 def snapshot(root="/data"):
     files, dirs, dbs = {}, [], {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -32,6 +32,7 @@ def snapshot(root="/data"):
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, root)
             if name.endswith(".db"):
+                import sqlite3  # only where databases are (a separate package before Pyodide 314)
                 con = sqlite3.connect(path)
                 dbs[rel] = {
                     "rows": con.execute("select count(*) from t").fetchone()[0],
