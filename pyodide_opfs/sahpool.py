@@ -8,7 +8,7 @@ import asyncio
 import os
 import posixpath
 import time
-from typing import Any, AsyncIterable, Callable, Iterable, Unpack
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, Unpack
 
 from . import compat, opfs
 from .environment import check_mountpoint, check_worker_environment
@@ -160,6 +160,16 @@ class SAHPool:
         return bool(self._live().paused)
 
     @property
+    def closed(self) -> bool:
+        """True after :meth:`unmount`."""
+        return self._closed
+
+    @property
+    def open_file_count(self) -> int:
+        """Stored files open right now (``pause()`` needs this to be 0)."""
+        return int(self._live().openFileCount)
+
+    @property
     def quarantined(self) -> list[dict[str, str]]:
         """Pool files we could not read and will not touch: [{name, reason, path}]."""
         return [{str(k): str(v) for k, v in q.to_py().items()} for q in self._live().quarantined()]
@@ -251,6 +261,17 @@ class SAHPool:
         self._live()
         with open(self._path(path), "rb") as f:
             return f.read()
+
+    async def export_chunks(self, path: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+        """The contents of a stored file in chunks, for files too large to hold in memory."""
+        self._live()
+        _check_count("chunk_size", chunk_size)
+        if chunk_size == 0:
+            raise ValueError("chunk_size must be positive")
+        with open(self._path(path), "rb") as f:
+            while chunk := f.read(chunk_size):
+                yield chunk
+                await asyncio.sleep(0)  # let the page and the refill run between chunks
 
     async def import_db(
         self,

@@ -45,6 +45,7 @@ export class Slot {
     this.flushes = 0;
     this.unflushed = false;
     this.quarantined = false;
+    this.sequence = 0; // of the header as last read or written
     /** @type {((op: "write" | "truncate" | "flush" | "header", slot: Slot) => void) | null} */
     this.tracer = null;
   }
@@ -94,6 +95,7 @@ export class Slot {
   writeHeader(path, flags, sequence) {
     this.tracer?.("header", this);
     this.handle().write(H.encodeHeader(path, flags, sequence), { at: 0 });
+    this.sequence = sequence;
     this.writes++;
     this.unflushed = true;
     this.setHeaderFields(path, flags);
@@ -164,16 +166,26 @@ export class SAHPoolBackend {
       else if (fileSize < H.DATA_OFFSET) this.quarantine(slot, `truncated pool file (${fileSize} bytes)`, h.path);
       else used.push([slot, h, fileSize]);
     }
-    // Newest header first, so that of two headers naming one path (a crash inside a rename) the
-    // newer one wins and the older copy is quarantined, not lost.
+    // Newest header first: two headers naming one path mean a crash between the two steps of a
+    // rename over an existing entry (rename.. below). The newer one is the rename's result.
     used.sort((a, b) => b[1].sequence - a[1].sequence);
     for (const [slot, h, fileSize] of used) {
+      const kind = h.flags & H.FLAG_DIRECTORY ? "dir" : "file";
+      const existing = this.entries.get(h.path);
+      if (existing?.slot && existing.kind === kind && existing.slot.sequence > h.sequence) {
+        // Finish the interrupted rename: the older entry is the one it replaced.
+        console.info(`pyodide_opfs: completing an interrupted rename over ${h.path} (freeing ${slot.name})`);
+        this.clearHeader(slot);
+        this.release(slot);
+        continue;
+      }
       const problem = this.conflict(h.path, h.flags & H.FLAG_DIRECTORY ? "dir" : "file");
       if (problem) {
         this.quarantine(slot, problem, h.path);
         continue;
       }
       slot.setHeaderFields(h.path, h.flags);
+      slot.sequence = h.sequence;
       slot.size = fileSize - H.DATA_OFFSET;
       this.index(h.path, slot.isDirectory ? "dir" : "file", slot);
     }

@@ -114,6 +114,7 @@ res["rows"] = con.execute("select count(*) from t").fetchone()[0]
 con.close()
 res["export"] = pool.export_file("/data/imp.db") == data
 res["relative"] = pool.export_file("imp.db") == data
+res["chunks"] = b"".join([c async for c in pool.export_chunks("imp.db", chunk_size=10000)]) == data
 before = await disk_state()
 for bad, label in ((b"not a database" * 100, "garbage"), (data[:1000], "truncated"), (data[:-512], "short")):
     try:
@@ -139,7 +140,7 @@ await pool.unmount()
 res
 ''', keep=True)
     assert out == {
-        "imported": True, "progress": [True, True], "rows": 1000, "export": True, "relative": True,
+        "imported": True, "progress": [True, True], "rows": 1000, "export": True, "relative": True, "chunks": True,
         "garbage": "InvalidDatabaseError", "truncated": "InvalidDatabaseError", "short": "InvalidDatabaseError",
         "disk_unchanged_after_bad_bytes": True, "stream": "InvalidDatabaseError",
         "file_unchanged_after_bad_stream": True, "names": ["/data/imp.db"], "outside": "ValueError",
@@ -157,6 +158,7 @@ for n in ("a", "b", "d/c"):
 pool.unlink("b")
 res["after_unlink"] = pool.file_names()
 f = open("/data/a")
+res["open_files"] = pool.open_file_count
 try:
     pool.pause()
 except errors.OpfsError as e:
@@ -177,6 +179,7 @@ pool.wipe_files()
 res["after_wipe"] = [pool.file_names(), os.listdir("/data"), pool.file_count, pool.capacity]
 await pool.unmount()
 await pool.unmount()  # idempotent
+res["closed"] = pool.closed
 try:
     pool.file_names()
 except errors.PoolClosedError:
@@ -184,10 +187,10 @@ except errors.PoolClosedError:
 res
 ''', keep=True)
     assert out == {
-        "after_unlink": ["/data/a", "/data/d/c"], "pause_with_open_file": "OpfsError", "paused": True,
+        "after_unlink": ["/data/a", "/data/d/c"], "open_files": 1, "pause_with_open_file": "OpfsError", "paused": True,
         "read_while_paused": "EBUSY", "other_context_can_open": True,
         "after_unpause": [False, "a", ["/data/a", "/data/d/c"]],
-        "after_wipe": [[], [], 0, 8], "after_unmount": "PoolClosedError",
+        "after_wipe": [[], [], 0, 8], "closed": True, "after_unmount": "PoolClosedError",
     }
 
 

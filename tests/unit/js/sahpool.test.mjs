@@ -258,21 +258,34 @@ test("quarantine: corrupted header, truncated file, stray files, non-canonical p
   assert.equal(pool.quarantined.length, 5);
 });
 
-test("duplicate paths: the higher sequence wins, the older copy is quarantined (either order)", () => {
+test("duplicate paths (a crash inside a rename): the higher sequence wins, the rename is completed (either order)", () => {
   for (const order of [0, 1]) {
     const files = [
       ["old", poolFile("/app.db", { sequence: 5, data: bytes("old") })],
       ["new", poolFile("/app.db", { sequence: 7, data: bytes("new!") })],
     ];
     if (order) files.reverse();
-    const { pool } = openPool(files);
+    const { pool, handles } = openPool(files);
     assert.deepEqual(pool.fileNames(), ["/app.db"]);
     const slot = pool.openFile("/app.db");
     assert.equal(slot.name, "new");
     assert.equal(text(readAll(slot)), "new!");
-    assert.deepEqual(pool.quarantined, [{ name: "old", reason: "duplicate path (older copy)", path: "/app.db" }]);
-    assert.equal(pool.sequence, 7);
+    assert.deepEqual(pool.quarantined, []);
+    assert.equal(pool.free.length, 1, "the replaced copy's slot is free again");
+    const old = handles.find((h) => h.name === "old");
+    assert.equal(old.header().state, "free");
+    assert.equal(pool.sequence, 8, "clearing the old header took a new sequence number");
   }
+});
+
+test("duplicate paths with equal sequence numbers: ambiguous, so the second is quarantined", () => {
+  const { pool } = openPool([
+    ["a", poolFile("/app.db", { sequence: 5 })],
+    ["b", poolFile("/app.db", { sequence: 5 })],
+  ]);
+  assert.deepEqual(pool.fileNames(), ["/app.db"]);
+  assert.equal(pool.quarantined.length, 1);
+  assert.equal(pool.quarantined[0].reason, "duplicate path (older copy)");
 });
 
 test("a directory header with the same path as a newer file is quarantined", () => {
