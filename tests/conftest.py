@@ -125,6 +125,28 @@ def browser_session(
 
 
 @pytest.fixture(scope="module")
+def module_sessions(
+    _browser_setup_ok: None,
+    browser_type: Any,
+    server: devserver.DevServer,
+    wheel_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str], BrowserSession]]:
+    """``module_sessions(label)`` boots a worker on a fresh on-disk profile; every session it
+    opened is closed when the test module ends (for module-scoped, per-backend fixtures)."""
+    opened: list[BrowserSession] = []
+
+    def make(label: str) -> BrowserSession:
+        s = BrowserSession(browser_type, server.url, wheel_url)
+        opened.append(s)
+        return s.open(tmp_path_factory.mktemp(label))
+
+    yield make
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture(scope="module")
 def shared_session(
     _browser_setup_ok: None,
     browser_type: Any,

@@ -14,7 +14,6 @@ that had unflushed writes at that moment:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,13 +36,10 @@ def ordering_violations(trace):
 
 
 @pytest.fixture(scope="module", params=[b for b in selected() if b != "memfs"])
-def fs(request: pytest.FixtureRequest, browser_type: Any, server: Any, wheel_url: str,
-       tmp_path_factory: pytest.TempPathFactory, _browser_setup_ok: None) -> Iterator[BrowserSession]:
-    session = BrowserSession(browser_type, server.url, wheel_url)
-    session.open(tmp_path_factory.mktemp(f"durability-{request.param}"))
+def fs(request: pytest.FixtureRequest, module_sessions: Any) -> BrowserSession:
+    session: BrowserSession = module_sessions(f"durability-{request.param}")
     session.run(mount_code(request.param, capacity=32) + PRELUDE, keep=True)
-    yield session
-    session.close()
+    return session
 
 
 @pytest.mark.parametrize("mode", list(MAX_FLUSHES))

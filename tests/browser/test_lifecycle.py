@@ -4,7 +4,6 @@ three tests run in order on it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,13 +16,8 @@ MOUNT_OPTIONS = {"capacity": 24}
 
 
 @pytest.fixture(scope="module", params=selected())
-def lifecycle(request: pytest.FixtureRequest, browser_type: Any, server: Any, wheel_url: str,
-              tmp_path_factory: pytest.TempPathFactory, _browser_setup_ok: None) -> Iterator[dict[str, Any]]:
-    session = BrowserSession(browser_type, server.url, wheel_url)
-    session.open(tmp_path_factory.mktemp(f"lifecycle-{request.param}"))
-    state: dict[str, Any] = {"backend": request.param, "session": session}
-    yield state
-    session.close()
+def lifecycle(request: pytest.FixtureRequest, module_sessions: Any) -> dict[str, Any]:
+    return {"backend": request.param, "session": module_sessions(f"lifecycle-{request.param}")}
 
 
 def run_on_mount(state: dict[str, Any], body: str) -> Any:

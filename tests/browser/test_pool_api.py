@@ -4,7 +4,6 @@ asserts the exception type and that nothing on disk changed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,13 +45,10 @@ def sqlite_bytes(rows):
 
 
 @pytest.fixture(scope="module")
-def session(browser_type: Any, server: Any, wheel_url: str, tmp_path_factory: pytest.TempPathFactory,
-            _browser_setup_ok: None) -> Iterator[BrowserSession]:
-    s = BrowserSession(browser_type, server.url, wheel_url)
-    s.open(tmp_path_factory.mktemp("pool-api"))
+def session(module_sessions: Any) -> BrowserSession:
+    s: BrowserSession = module_sessions("pool-api")
     s.run(PRELUDE, keep=True)
-    yield s
-    s.close()
+    return s
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ of every failure. One booted worker and one mount per backend; each test uses it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,13 +28,10 @@ def read(path, mode="rb"):
 
 
 @pytest.fixture(scope="module", params=selected())
-def fs(request: pytest.FixtureRequest, browser_type: Any, server: Any, wheel_url: str,
-       tmp_path_factory: pytest.TempPathFactory, _browser_setup_ok: None) -> Iterator[BrowserSession]:
-    session = BrowserSession(browser_type, server.url, wheel_url)
-    session.open(tmp_path_factory.mktemp(f"posix-{request.param}"))
+def fs(request: pytest.FixtureRequest, module_sessions: Any) -> BrowserSession:
+    session: BrowserSession = module_sessions(f"posix-{request.param}")
     session.run(mount_code(request.param, capacity=64) + PRELUDE, keep=True)
-    yield session
-    session.close()
+    return session
 
 
 def run(fs: BrowserSession, body: str, name: str) -> Any:
