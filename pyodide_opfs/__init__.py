@@ -20,7 +20,8 @@ from .errors import (
     PoolClosedError,
     UnsupportedEnvironmentError,
 )
-from .options import PoolConfig, SAHPoolOptions
+from .options import PoolConfig, ProxyConfig, ProxyOptions, SAHPoolOptions
+from .proxy import ProxyMount, mount_proxy
 from .sahpool import SAHPool, mount_sahpool
 from .sqlite import connect
 
@@ -32,6 +33,10 @@ __all__ = [
     "SAHPool",
     "SAHPoolOptions",
     "PoolConfig",
+    "mount_proxy",
+    "ProxyMount",
+    "ProxyOptions",
+    "ProxyConfig",
     "connect",
     "OpfsError",
     "UnsupportedEnvironmentError",

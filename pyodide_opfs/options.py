@@ -9,7 +9,7 @@ from typing import Any, Mapping, TypedDict
 
 from .errors import ConfigurationError
 
-__all__ = ["SAHPoolOptions", "PoolConfig", "parse_pool_options"]
+__all__ = ["SAHPoolOptions", "PoolConfig", "parse_pool_options", "ProxyOptions", "ProxyConfig", "parse_proxy_options"]
 
 
 class SAHPoolOptions(TypedDict, total=False):
@@ -45,6 +45,9 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "capacity": (1, 100_000),
     "spare_slots": (0, 10_000),
     "busy_timeout": (0.0, 600.0),
+    "timeout": (0.1, 600.0),
+    "release_delay": (0.0, 60.0),
+    "buffer_size": (64 * 1024, 64 * 1024 * 1024),
 }
 
 
@@ -105,3 +108,68 @@ def _check_log_level(value: object) -> None:
         raise ConfigurationError(f"option 'log_level' must be a logging level or its name, not {type(value).__name__}")
     if isinstance(value, str) and not isinstance(logging.getLevelName(value.upper()), int):
         raise ConfigurationError(f"option 'log_level' names no logging level: {value!r}")
+
+
+class ProxyOptions(TypedDict, total=False):
+    """Keyword options of :func:`pyodide_opfs.mount_proxy` (for type checkers)."""
+
+    busy_timeout: float
+    timeout: float
+    release_delay: float
+    buffer_size: int
+    log_level: int | str
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    #: Seconds the proxy keeps retrying when another tab or worker holds a file (open, unlink,
+    #: rename), with backoff; then the call fails with EBUSY.
+    busy_timeout: float = 5.0
+    #: Seconds the filesystem waits for one answer from the proxy worker before it fails with
+    #: EIO (a crashed or hung proxy). Must exceed ``busy_timeout``.
+    timeout: float = 15.0
+    #: Seconds a closed file's SyncAccessHandle stays open in the proxy: a reopen within it
+    #: costs nothing; other tabs wait that long (plus their backoff) for the file.
+    release_delay: float = 0.05
+    #: Bytes of the shared buffer that carries file data (largest chunk per round trip).
+    buffer_size: int = 1024 * 1024
+    #: Level of the "pyodide_opfs" logger (a logging level or its name); None leaves it alone.
+    log_level: int | str | None = None
+
+
+def parse_proxy_options(options: Mapping[str, Any]) -> ProxyConfig:
+    """Validate keyword options of ``mount_proxy`` into a :class:`ProxyConfig`."""
+    valid = {f.name for f in fields(ProxyConfig)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {', '.join(map(repr, unknown))}; valid options: {', '.join(sorted(valid))}"
+        )
+    values = dict(options)
+    for name in ("busy_timeout", "timeout", "release_delay"):
+        if name in values:
+            _check_number(name, values[name])
+    if "buffer_size" in values:
+        _check_int("buffer_size", values["buffer_size"])
+    if "log_level" in values:
+        _check_log_level(values["log_level"])
+    config = ProxyConfig(**values)
+    if config.timeout <= config.busy_timeout:
+        raise ConfigurationError(
+            f"option 'timeout' ({config.timeout} s) must exceed 'busy_timeout' ({config.busy_timeout} s): "
+            "a request may wait busy_timeout for another tab before it answers"
+        )
+    return config
+
+
+def check_root(value: object) -> str:
+    """The proxy's OPFS root directory: "" (the origin's OPFS root) or a relative path "a/b"."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"root must be a str, not {type(value).__name__}")
+    parts = value.split("/")
+    if value and (any(p in ("", ".", "..") for p in parts) or "\\" in value or "\0" in value):
+        raise ConfigurationError(
+            f"root must be '' (the OPFS root) or a relative OPFS path like 'app' or 'app/data' "
+            f"(no empty, '.' or '..' parts, no backslash or NUL): {value!r}"
+        )
+    return value
