@@ -32,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smoke run: small sizes, one shared Pyodide worker (seconds)")
     p.add_argument("--out", type=Path, default=Path("bench-results"), help="output directory (default bench-results/)")
     p.add_argument("--stacks", help="comma-separated stack keys or prefixes (default: all); see --list")
-    p.add_argument("--extras", default="mount,heap",
+    p.add_argument("--extras", default="mount,heap,profile",
                    help="comma-separated extra measurements: mount (mount time vs capacity), heap (WASM heap "
-                        "growth reading a large file); '' for none (default: mount,heap)")
+                        "growth reading a large file), profile (W1-W3 with every handle call and filesystem "
+                        "operation timed); '' for none (default: all three)")
     p.add_argument("--repeat", type=int, help="runs of W1-W4 per stack (default 3, --quick 1)")
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--verbose", action="store_true", help="print the browser console")
@@ -63,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         names = [n.strip() for n in args.stacks.split(",") if n.strip()] if args.stacks else None
         extras = [e.strip() for e in args.extras.split(",") if e.strip()]
-        bad = sorted(set(extras) - {"mount", "heap"})
+        bad = sorted(set(extras) - {"mount", "heap", "profile"})
         if bad:
-            raise SystemExit(f"unknown extra(s) {bad}; choose from mount, heap")
+            raise SystemExit(f"unknown extra(s) {bad}; choose from mount, heap, profile")
         results = runner.run_benchmark(quick=args.quick, stacks=names, extras=extras, repeat=args.repeat,
                                        headed=args.headed, verbose=args.verbose)
     written = report_mod.write_all(results, args.out)

@@ -472,9 +472,44 @@ async def heap_read(tag: str, chunk: int = 1 << 20, cleanup: bool = True) -> dic
     return {"bytes": total, "chunk": chunk, "read_ms": read, "heap_before": h0, "heap_after": h1, "growth": h1 - h0}
 
 
+async def profile(kind: str, tag: str, journal: str = "delete", w1_n: int = 0, w2_n: int = 0, w3_n: int = 0,
+                  f1_bytes: int = 0, **options: Any) -> dict[str, Any]:
+    """W1/W2/W3 with every SyncAccessHandle call and every filesystem operation of the mount
+    counted and timed (web/bench/probe.mjs): where the time goes. Not the timed runs: the probe
+    adds a little to every call."""
+    from pyodide.code import run_js
+
+    probe = await run_js("import('/bench/probe.mjs')")
+    probe.install()
+    await mount(kind, tag, journal, **options)
+    await open_db()
+    stack = _stack()
+    _con().execute("CREATE TABLE IF NOT EXISTS probe(x)")  # the database file exists from here
+    probe.instrumentFs(FS.lookupPath(stack.mountpoint).node, FS.lookupPath(f"{stack.mountpoint}/bench.db").node)
+    out: dict[str, Any] = {}
+    try:
+        steps: list[tuple[str, Callable[..., Awaitable[dict[str, Any]]], dict[str, int]]] = [
+            ("w1", w1, {"n": w1_n}), ("w2", w2, {"n": w2_n}), ("w3", w3, {"n": w3_n, "rows": w2_n}),
+            ("f1", f1, {"bytes": f1_bytes})]
+        for name, fn, args in steps:
+            if not next(iter(args.values())) or (name == "w3" and not w2_n):
+                continue
+            probe.reset()
+            probe.resetFs()
+            t0 = now_ms()
+            result = await fn(**args)
+            total = now_ms() - t0
+            out[name] = {"result": result, "total_ms": total, "sah": probe.snapshot().to_py(),
+                         "fs": probe.snapshotFs().to_py()}
+    finally:
+        probe.uninstrumentFs()
+        await unmount()
+    return out
+
+
 CALLS: dict[str, Callable[..., Awaitable[Any]]] = {
     f.__name__: f
-    for f in (info, mount, unmount, open_db, w1, w2, w3, w4, f1, f2, mount_time, heap_write, heap_read)
+    for f in (info, mount, unmount, open_db, w1, w2, w3, w4, f1, f2, mount_time, heap_write, heap_read, profile)
 }
 
 

@@ -297,6 +297,9 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
         add("")
         add("Each read ran in " + ("a fresh worker (the file was written by another one)." if heap.get("fresh_worker")
                                   else "the worker that wrote the file (--quick)."))
+    prof = extras.get("profile") or {}
+    if prof and not prof.get("error"):
+        lines.extend(profile_markdown(prof))
     for e_name, e in extras.items():
         if isinstance(e, dict) and e.get("error"):
             add(f"\n{e_name}: error: {e['error'].splitlines()[0][:200]}")
@@ -321,6 +324,60 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
             add(f"| {_label(results, key)} | {workload} | " + " | ".join(cells) + " |")
     add("")
     return "\n".join(lines)
+
+
+FS_DATA_OPS = ("read", "write", "llseek", "fsync", "open", "close", "dup")
+
+
+def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (stack, workload): totals split into handle calls, filesystem glue, the rest."""
+    rows = []
+    for key, workloads in prof.items():
+        if not isinstance(workloads, dict):
+            continue
+        for wname, w in workloads.items():
+            if not isinstance(w, dict) or "total_ms" not in w:
+                continue
+            sah = w.get("sah", {})
+            fs = w.get("fs")
+            handle_ms = sum(v["ms"] for v in sah.values())
+            fs_ms = sum(v["ms"] for k, v in (fs or {}).items() if k in FS_DATA_OPS) if fs is not None else None
+            meta_ms = sum(v["ms"] for k, v in (fs or {}).items() if k not in FS_DATA_OPS) if fs is not None else None
+            get = lambda m: sah.get(m, {"calls": 0, "ms": 0.0})  # noqa: E731
+            rows.append({
+                "stack": key, "workload": wname, "n": w["result"].get("n", 1), "total_ms": w["total_ms"],
+                "bytes": w["result"].get("bytes"),
+                "flush": get("flush"), "write": get("write"), "read": get("read"),
+                "other_handle_ms": handle_ms - get("flush")["ms"] - get("write")["ms"] - get("read")["ms"],
+                "other_handle_calls": sum(v["calls"] for k, v in sah.items() if k not in ("flush", "write", "read")),
+                "handle_ms": handle_ms,
+                "fs_ms": fs_ms, "fs_meta_ms": meta_ms,
+                # outside the filesystem: SQLite + Python (ours, MEMFS) or SQLite + its VFS (sqlite-wasm)
+                "rest_ms": w["total_ms"] - (fs_ms + (meta_ms or 0) if fs_ms is not None else handle_ms),
+            })
+    return rows
+
+
+def profile_markdown(prof: dict[str, Any]) -> list[str]:
+    out = ["", "## Where the time goes (profile run: every handle call and filesystem operation timed)", "",
+           "W1 figures are per commit, W2/W3/F1 per whole workload (ms; F1 = write + read of the file). *FS glue* = time inside our (or MEMFS's)"
+           " Emscripten node/stream operations minus the handle calls they make; *rest* = everything else"
+           " (SQLite, Python, sqlite-wasm's own VFS code). The probe itself adds ~1 µs per call.", "",
+           "| stack | workload | total | flush (calls × ms) | write (calls, ms) | read (calls, ms) | other handle calls |"
+           " FS glue | FS metadata ops | rest |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in profile_rows(prof):
+        d = r["n"] if r["workload"] == "w1" else 1
+        fl, wr, rd = r["flush"], r["write"], r["read"]
+        glue = "–" if r["fs_ms"] is None else f"{(r['fs_ms'] - r['handle_ms']) / d:,.3f}"
+        meta = "–" if r["fs_meta_ms"] is None else f"{r['fs_meta_ms'] / d:,.3f}"
+        out.append(
+            f"| {r['stack']} | {r['workload'].upper()}{' /commit' if d != 1 else ''} | {r['total_ms'] / d:,.3f} |"
+            f" {fl['calls'] / d:,.2f} × {fl['ms'] / max(1, fl['calls']):.3f} = {fl['ms'] / d:,.3f} |"
+            f" {wr['calls'] / d:,.1f}, {wr['ms'] / d:,.3f} | {rd['calls'] / d:,.1f}, {rd['ms'] / d:,.3f} |"
+            f" {r['other_handle_calls'] / d:,.1f}, {r['other_handle_ms'] / d:,.3f} |"
+            f" {glue} | {meta} | {r['rest_ms'] / d:,.3f} |")
+    return out
 
 
 def _per_unit(workload: str, p: dict[str, Any]) -> str:

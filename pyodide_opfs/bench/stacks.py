@@ -101,7 +101,7 @@ class Sizes:
 FULL = Sizes(
     w1=1_000, w2=100_000, w3=10_000, f1_bytes=64 << 20, f2_n=1_000, f2_file_bytes=16 << 20,
     heap_bytes=256 << 20, capacities=(6, 50, 100, 250, 500, 1000), factors=(1, 10, 100),
-    repeat=3, stack_budget_s=30.0, cell_budget_s=45.0, memory_cap_bytes=700 << 20,
+    repeat=3, stack_budget_s=30.0, cell_budget_s=30.0, memory_cap_bytes=700 << 20,
 )
 
 QUICK = Sizes(

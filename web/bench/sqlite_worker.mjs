@@ -126,6 +126,26 @@ const fns = {
     return null;
   },
 
+  /** W1/W2/W3 with every SyncAccessHandle call counted and timed (probe.mjs). */
+  async profile({ vfs, journal, tag, w1_n = 0, w2_n = 0, w3_n = 0 }) {
+    const probe = await import("/bench/probe.mjs");
+    probe.install();
+    await fns.open({ vfs, journal, tag });
+    const out = {};
+    try {
+      for (const [name, args] of [["w1", { n: w1_n }], ["w2", { n: w2_n }], ["w3", { n: w3_n, rows: w2_n }]]) {
+        if (!args.n || (name === "w3" && !w2_n)) continue;
+        probe.reset();
+        const t0 = now();
+        const result = fns[name](args);
+        out[name] = { result, total_ms: now() - t0, sah: probe.snapshot() };
+      }
+    } finally {
+      await fns.close();
+    }
+    return out;
+  },
+
   /** Install an opfs-sahpool VFS of `capacity` files in a new directory: {create_ms}. */
   async mount({ capacity, tag }) {
     const t0 = now();
