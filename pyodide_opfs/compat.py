@@ -51,11 +51,20 @@ def check_pyodide_version(version: tuple[int, int] | None = None) -> tuple[int, 
 
 
 def filesystem_env() -> Any:
-    """The JS object the filesystem glue needs: {FS, ERRNO_CODES} of this Pyodide instance."""
+    """The JS object the filesystem glue needs (``FsEnv`` in js/types.d.ts): ``FS`` and
+    ``ERRNO_CODES`` of this Pyodide instance, and how its Emscripten differs:
+
+    - ``setattrTimestamp``: Pyodide 0.27 (Emscripten 3.1.58) calls ``node_ops.setattr`` with one
+      ``timestamp`` (utime, chmod, truncate); 0.28 and later (Emscripten 4) with atime/mtime/ctime.
+    """
     import pyodide_js
 
     codes = getattr(pyodide_js, "ERRNO_CODES", None) or pyodide_js._module.ERRNO_CODES
-    return to_js_object({"FS": pyodide_js.FS, "ERRNO_CODES": codes})
+    return to_js_object({
+        "FS": pyodide_js.FS,
+        "ERRNO_CODES": codes,
+        "setattrTimestamp": pyodide_version() < (0, 28),
+    })
 
 
 def to_js_object(value: dict[str, Any]) -> Any:

@@ -51,7 +51,7 @@ def connect(
     if cache_size is not None and (isinstance(cache_size, bool) or not isinstance(cache_size, int)):
         raise ConfigurationError(f"cache_size must be an int, got {cache_size!r}")
     db = import_sqlite3()  # a separate package on Pyodide < 314: a clear error if not loaded
-    con = db.connect(path, **kwargs)
+    con: sqlite3.Connection = db.connect(path, **kwargs)
     try:
         if page_size is not None:
             con.execute(f"PRAGMA page_size={page_size}")

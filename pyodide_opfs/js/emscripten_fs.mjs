@@ -17,10 +17,12 @@ const FILE_MODE = S_IFREG | 0o666;
 
 /**
  * @param {{FS: any, backend: import("./types").Backend, policy: import("./types").DurabilityPolicy,
- *          errors: import("./types").Errors}} deps
+ *          errors: import("./types").Errors, setattrTimestamp?: boolean}} deps
+ *        setattrTimestamp: this Emscripten's setattr carries one `timestamp` instead of
+ *        atime/mtime/ctime (Pyodide 0.27; set by compat.filesystem_env())
  * @returns {import("./types").FilesystemType}
  */
-export function createFilesystem({ FS, backend, policy, errors }) {
+export function createFilesystem({ FS, backend, policy, errors, setattrTimestamp = false }) {
   /** The backend path of a node: walk up to the mount root (the node that is its own parent). */
   function pathOf(node) {
     let path = "";
@@ -38,6 +40,7 @@ export function createFilesystem({ FS, backend, policy, errors }) {
 
   function makeNode(parent, name, kind) {
     const node = FS.createNode(parent, name, kind === "dir" ? DIR_MODE : FILE_MODE, 0);
+    node.atime = node.mtime = node.ctime = Date.now(); // not every Emscripten sets them
     node.node_ops = kind === "dir" ? dirNodeOps : fileNodeOps;
     node.stream_ops = kind === "dir" ? dirStreamOps : fileStreamOps;
     return node;
@@ -76,7 +79,8 @@ export function createFilesystem({ FS, backend, policy, errors }) {
   function setattr(node, attr) {
     // Modes and times are kept in memory only: the pool format has no field for them.
     if (attr.mode != null) node.mode = attr.mode;
-    if (attr.mtime != null) node.mtime = attr.mtime;
+    const mtime = setattrTimestamp ? attr.timestamp : attr.mtime;
+    if (mtime != null) node.mtime = mtime;
     if (attr.size != null) {
       guard("truncate", () => {
         const file = backend.openFile(pathOf(node));

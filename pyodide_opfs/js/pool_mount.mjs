@@ -21,6 +21,7 @@ export class PoolMount {
    */
   constructor(env, files, mountpoint, spareSlots = 0, onLowSpare = null) {
     this.FS = env.FS;
+    this.setattrTimestamp = Boolean(env.setattrTimestamp);
     this.mountpoint = mountpoint;
     this.errors = new ErrnoFactory(env.FS, env.ERRNO_CODES);
     this.policy = new FlushPolicy();
@@ -50,7 +51,10 @@ export class PoolMount {
   }
 
   mount() {
-    const type = createFilesystem({ FS: this.FS, backend: this.backend, policy: this.policy, errors: this.errors });
+    const type = createFilesystem({
+      FS: this.FS, backend: this.backend, policy: this.policy, errors: this.errors,
+      setattrTimestamp: this.setattrTimestamp,
+    });
     this.FS.mkdirTree(this.mountpoint);
     this.FS.mount(type, {}, this.mountpoint);
     this.mounted = true;

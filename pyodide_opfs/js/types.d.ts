@@ -25,7 +25,9 @@ export interface FSNode {
   id: number;
   name: string;
   mode: number;
+  atime: number;
   mtime: number;
+  ctime: number;
   parent: FSNode;
   node_ops: object;
   stream_ops: object;
@@ -64,6 +66,8 @@ export interface FilesystemType {
 export interface FsEnv {
   FS: EmscriptenFS;
   ERRNO_CODES: Record<string, number>;
+  /** setattr() gets one `timestamp` instead of atime/mtime/ctime (Pyodide 0.27's Emscripten). */
+  setattrTimestamp?: boolean;
 }
 
 // ---------------------------------------------------------------------------- backends
