@@ -130,7 +130,8 @@ class Stack:
         out: dict[str, dict[str, int]] = {}
         for s in stats():
             path = s.get("path") or ""
-            kind = "journal" if path.endswith("-journal") else "wal" if path.endswith("-wal") else "db" if path.endswith(".db") else "other"
+            kind = ("journal" if path.endswith("-journal") else "wal" if path.endswith("-wal")
+                    else "db" if path.endswith(".db") else "freed slot (deleted journal)" if not path else "other")
             tot = out.setdefault(kind, {"writes": 0, "flushes": 0})
             tot["writes"] += int(s.get("writes", 0))
             tot["flushes"] += int(s.get("flushes", 0))
@@ -159,11 +160,14 @@ class ProxyStack(PoolStack):
     kind = "proxy"
 
     async def mount(self) -> dict[str, Any]:
-        mount_proxy = pyodide_opfs.mount_proxy  # type: ignore[attr-defined]
+        mount_proxy = getattr(pyodide_opfs, "mount_proxy")  # noqa: B009 - absent from older versions
         params = inspect.signature(mount_proxy).parameters
         kwargs: dict[str, Any] = {}
-        if "directory" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            kwargs["directory"] = f"bench-{self.tag}"
+        # the OPFS directory to use: `root` in mount_proxy's signature (`directory` in the pool's)
+        for name in ("root", "directory"):
+            if name in params:
+                kwargs[name] = f"bench-{self.tag}"
+                break
         t0 = now_ms()
         self.pool = await mount_proxy(self.mountpoint, **kwargs)
         return {"mount_ms": now_ms() - t0}
@@ -299,6 +303,8 @@ async def w1(n: int) -> dict[str, Any]:
     con.execute("CREATE TABLE w1(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")
     after = stack.after_commit
     io0 = stack.io_totals()
+    rpc = getattr(stack.pool, "rpc_stats", None)
+    rt0 = rpc()["round_trips"] if rpc is not None else 0
     sql = "INSERT INTO w1(k, v) VALUES(?, ?)"
     times = [0.0] * n
     t0 = now_ms()
@@ -325,6 +331,8 @@ async def w1(n: int) -> dict[str, Any]:
         out["io_per_commit"] = per
         out["flushes_per_commit"] = sum(v["flushes"] for v in per.values())
         out["writes_per_commit"] = sum(v["writes"] for v in per.values())
+    if rpc is not None:
+        out["round_trips_per_commit"] = (rpc()["round_trips"] - rt0) / n
     return out
 
 

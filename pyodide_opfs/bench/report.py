@@ -40,6 +40,8 @@ def summarize_stack(raw: dict[str, Any]) -> dict[str, Any]:
             s["flushes_per_commit"] = med("w1", "flushes_per_commit")
             s["writes_per_commit"] = med("w1", "writes_per_commit")
             s["io_per_commit"] = runs[-1]["w1"].get("io_per_commit")
+        if "round_trips_per_commit" in runs[0]["w1"]:
+            s["round_trips_per_commit"] = med("w1", "round_trips_per_commit")
         for w in ("w2", "w3", "w4"):
             if w in runs[0]:
                 s[w] = med(w, "total_ms")
@@ -252,14 +254,16 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
     for key, note in notes:
         add(f"\n{_label(results, key)}: {note}.")
     add("")
-    add("## Flushes per commit, by journal mode (pool backend, W1, counted at the SyncAccessHandles)")
+    add("## Flushes per commit, by journal mode (our backends, W1, counted at the SyncAccessHandles)")
     add("")
-    add("| journal mode | flushes / commit | handle writes / commit | W1 p50 ms / commit | W1 total ms |")
-    add("|---|---:|---:|---:|---:|")
+    add("| backend, journal mode | flushes / commit | handle writes / commit | proxy round trips / commit |"
+        " W1 p50 ms / commit | W1 total ms |")
+    add("|---|---:|---:|---:|---:|---:|")
     for key, s in st.items():
         if "flushes_per_commit" in s:
+            rt = s.get("round_trips_per_commit")
             add(f"| {results['stack_defs'][key]['label']} | {s['flushes_per_commit']:.2f} | {s['writes_per_commit']:.2f} |"
-                f" {_ms(s['w1_p50'], 3)} | {_ms(s['w1_total'])} |")
+                f" {'–' if rt is None else f'{rt:.1f}'} | {_ms(s['w1_p50'], 3)} | {_ms(s['w1_total'])} |")
     add("")
     add("## Files")
     add("")
@@ -343,7 +347,10 @@ def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
             handle_ms = sum(v["ms"] for v in sah.values())
             fs_ms = sum(v["ms"] for k, v in (fs or {}).items() if k in FS_DATA_OPS) if fs is not None else None
             meta_ms = sum(v["ms"] for k, v in (fs or {}).items() if k not in FS_DATA_OPS) if fs is not None else None
-            get = lambda m: sah.get(m, {"calls": 0, "ms": 0.0})  # noqa: E731
+
+            def get(m: str, sah: dict[str, Any] = sah) -> dict[str, Any]:
+                return dict(sah.get(m, {"calls": 0, "ms": 0.0}))
+
             rows.append({
                 "stack": key, "workload": wname, "n": w["result"].get("n", 1), "total_ms": w["total_ms"],
                 "bytes": w["result"].get("bytes"),

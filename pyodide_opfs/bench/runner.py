@@ -269,6 +269,8 @@ class Runner:
         msg = f"  run {r + 1}: W1 {w1['total_ms']:,.0f} ms (p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms/commit"
         if "flushes_per_commit" in w1:
             msg += f", {w1['flushes_per_commit']:.2f} flushes/commit"
+        if "round_trips_per_commit" in w1:
+            msg += f", {w1['round_trips_per_commit']:.1f} proxy round trips/commit"
         msg += ")"
         if full:
             run["w2"] = w.call("w2", n=s.w2)
