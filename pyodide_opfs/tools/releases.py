@@ -26,6 +26,7 @@ class Release:
     version: str  # npm version of the `pyodide` package
     python: str  # Python of that release (its pyodide-lock.json)
     micropip: str  # micropip version in its lock file
+    sqlite_builtin: bool  # stdlib sqlite3 built in (else a separate package the npm release lacks)
     default_run: bool = False  # part of the default test run (314 and the oldest supported)
     prerelease: bool = False  # tried and recorded, not claimed as supported
 
@@ -65,11 +66,11 @@ class Release:
 
 #: Newest patch of every supported release line, oldest first, then the alpha we try.
 RELEASES: tuple[Release, ...] = (
-    Release("0.27.8", "3.12.7", "0.9.0", default_run=True),
-    Release("0.28.3", "3.13.2", "0.10.1"),
-    Release("0.29.5", "3.13.2", "0.11.1"),
-    Release(paths.PYODIDE_VERSION, "3.14.2", paths.MICROPIP_VERSION, default_run=True),
-    Release("315.0.0-alpha.2", "3.15.0rc1", "0.11.1", prerelease=True),
+    Release("0.27.8", "3.12.7", "0.9.0", False, default_run=True),
+    Release("0.28.3", "3.13.2", "0.10.1", False),
+    Release("0.29.5", "3.13.2", "0.11.1", False),
+    Release(paths.PYODIDE_VERSION, "3.14.2", paths.MICROPIP_VERSION, True, default_run=True),
+    Release("315.0.0-alpha.2", "3.15.0rc1", "0.11.1", True, prerelease=True),
 )
 DEFAULT = next(r for r in RELEASES if r.is_default)
 OLDEST = RELEASES[0]

@@ -26,26 +26,30 @@ def run_on_mount(state: dict[str, Any], body: str) -> Any:
     return state["session"].run(code, timeout=300)
 
 
-def expected_after_create() -> dict[str, Any]:
+def expected_after_create(sqlite: bool = True) -> dict[str, Any]:
+    """What snapshot() returns after CREATE (``sqlite=False``: after CREATE_FILES alone)."""
     files = {f"bin/{n}.bin": sha256(content(n)) for n in SIZES}
     files["nested/deeper/deepest/text.txt"] = sha256(TEXT.encode("utf-8"))
     dirs = ["bin", "empty", "empty/dir", "nested", "nested/deeper", "nested/deeper/deepest"]
-    dbs = {"app.db": {"rows": ROWS, "sum": float(sum(range(ROWS))), "integrity": "ok"}}
+    dbs = {"app.db": {"rows": ROWS, "sum": float(sum(range(ROWS))), "integrity": "ok"}} if sqlite else {}
     return {"files": files, "dirs": sorted(dirs), "dbs": dbs}
 
 
-def expected_after_modify() -> dict[str, Any]:
-    exp = expected_after_create()
+def expected_after_modify(sqlite: bool = True) -> dict[str, Any]:
+    exp = expected_after_create(sqlite)
     exp["files"]["nested/deeper/deepest/text.txt"] = sha256((TEXT + "appended ✓\n").encode("utf-8"))
     del exp["files"]["bin/1.bin"]
     exp["files"]["renamed.bin"] = exp["files"].pop("bin/4095.bin")
     exp["files"]["later/new.txt"] = sha256(b"written after the first reload")
     exp["dirs"] = sorted([d for d in exp["dirs"] if d != "empty/dir"] + ["later"])
-    exp["dbs"]["app.db"] = {"rows": ROWS + 10, "sum": float(sum(range(ROWS + 10))), "integrity": "ok"}
+    if sqlite:
+        exp["dbs"]["app.db"] = {"rows": ROWS + 10, "sum": float(sum(range(ROWS + 10))), "integrity": "ok"}
     return exp
 
 
-CREATE = f"""
+# CREATE and MODIFY are a file part and a database part (reused without the database by the
+# compatibility matrix, test_compat.py, on releases whose sqlite3 is not at hand).
+CREATE_FILES = f"""
 import os, random, pyodide_opfs
 os.makedirs("/data/bin")
 for n in {SIZES!r}:
@@ -55,6 +59,8 @@ os.makedirs("/data/nested/deeper/deepest")
 os.makedirs("/data/empty/dir")
 with open("/data/nested/deeper/deepest/text.txt", "w", encoding="utf-8") as f:
     f.write({TEXT!r})
+"""
+CREATE_DB = f"""
 con = pyodide_opfs.connect("/data/app.db")
 con.execute("create table t(x integer)")
 con.commit()
@@ -62,10 +68,10 @@ for i in range({ROWS}):
     con.execute("insert into t values (?)", (i,))
     con.commit()
 con.close()
-result = snapshot()
 """
+CREATE = CREATE_FILES + CREATE_DB + "result = snapshot()\n"
 
-MODIFY = f"""
+MODIFY_FILES = f"""
 import os, pyodide_opfs
 with open("/data/nested/deeper/deepest/text.txt", "a", encoding="utf-8") as f:
     f.write("appended ✓\\n")
@@ -75,13 +81,15 @@ os.rmdir("/data/empty/dir")
 os.mkdir("/data/later")
 with open("/data/later/new.txt", "wb") as f:
     f.write(b"written after the first reload")
+"""
+MODIFY_DB = f"""
 con = pyodide_opfs.connect("/data/app.db")
 for i in range({ROWS}, {ROWS + 10}):
     con.execute("insert into t values (?)", (i,))
     con.commit()
 con.close()
-result = snapshot()
 """
+MODIFY = MODIFY_FILES + MODIFY_DB + "result = snapshot()\n"
 
 
 def test_create(lifecycle: dict[str, Any]) -> None:

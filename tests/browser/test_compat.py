@@ -1,0 +1,184 @@
+"""Compatibility matrix (issue 9): the package on every supported Pyodide release.
+
+For each release (pyodide_opfs/tools/releases.py): our wheel installs with ``micropip.install``;
+the create / reopen / persist suite of test_lifecycle.py runs on a fresh on-disk profile
+(create, page reload, browser restart); the environment checks and the version gate give their
+messages. Releases whose stdlib sqlite3 is a separate package that the npm release does not carry
+(0.27 - 0.29) run the file part of the suite and skip the SQLite part with the reason.
+
+Default run: the oldest supported release, two boots (create, then reopen after a page reload;
+314 and the browser restart are covered by test_lifecycle.py).
+Whole matrix (every release, 314 and the 315 alpha included)::
+
+    ./dev matrix            # = ./dev setup --all-pyodide; pytest -m matrix tests/browser/test_compat.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from harness import BrowserSession
+from packaging.version import Version
+from test_lifecycle import (
+    CREATE_DB,
+    CREATE_FILES,
+    MODIFY_DB,
+    MODIFY_FILES,
+    expected_after_create,
+    expected_after_modify,
+    run_on_mount,
+)
+
+from pyodide_opfs.tools import releases
+from pyodide_opfs.tools.releases import Release
+
+pytestmark = pytest.mark.matrix
+
+
+def _param(release: Release, matrix_only: bool = False) -> Any:
+    marks = []
+    if matrix_only or not release.default_run or release.is_default:
+        marks.append(pytest.mark.slow)  # only in the matrix run (314: test_lifecycle.py)
+    if release.prerelease:
+        marks.append(pytest.mark.xfail(reason=f"Pyodide {release.version} is a pre-release: tried, not supported",
+                                       strict=False))
+    return pytest.param(release.version, marks=marks, id=release.version)
+
+
+ALL = [_param(r) for r in releases.RELEASES]
+#: The browser restart costs a third boot; what it checks (OPFS keeps data across a browser
+#: restart) is the browser's, not the release's: in the default run test_lifecycle.py covers it.
+ALL_IN_MATRIX = [_param(r, matrix_only=True) for r in releases.RELEASES]
+WITHOUT_SQLITE = [_param(r) for r in releases.RELEASES if not r.sqlite_builtin]
+
+
+@pytest.fixture(scope="module")
+def release_session(request: pytest.FixtureRequest, browser_type: Any, server: Any, wheel_url: str,
+                    tmp_path_factory: pytest.TempPathFactory, _browser_setup_ok: None) -> Iterator[dict[str, Any]]:
+    """One release booted on a fresh on-disk profile: {release, session, backend, sqlite}."""
+    release = releases.by_version(request.param)
+    missing = release.missing()
+    if missing:
+        pytest.fail("missing " + ", ".join(missing) + ": run ./dev setup --all-pyodide", pytrace=False)
+    session = BrowserSession(browser_type, server.url, wheel_url,
+                             pyodide_url=release.url, micropip_url=release.micropip_url)
+    session.open(tmp_path_factory.mktemp(f"compat-{release.version}"))
+    yield {"release": release, "session": session, "backend": "sahpool", "sqlite": release.sqlite_builtin}
+    session.close()
+
+
+def _create(state: dict[str, Any]) -> str:
+    return CREATE_FILES + (CREATE_DB if state["sqlite"] else "") + "result = snapshot()\n"
+
+
+def _modify(state: dict[str, Any]) -> str:
+    return MODIFY_FILES + (MODIFY_DB if state["sqlite"] else "") + "result = snapshot()\n"
+
+
+@pytest.mark.parametrize("release_session", ALL, indirect=True)
+def test_installed_with_micropip(release_session: dict[str, Any]) -> None:
+    """The release booted (its Python), and our wheel came in through micropip.install."""
+    release: Release = release_session["release"]
+    session: BrowserSession = release_session["session"]
+    assert Version(session.boot_info["version"]) == Version(release.version)
+    got = session.run("""
+import importlib.metadata, importlib.util, platform, pyodide_opfs
+[platform.python_version(), importlib.metadata.distribution("pyodide-opfs").read_text("INSTALLER").strip(),
+ pyodide_opfs.__version__, importlib.util.find_spec("sqlite3") is not None]
+""")
+    assert got[0] == release.python
+    assert got[1] == "micropip"
+    assert got[3] is release.sqlite_builtin
+
+
+@pytest.mark.parametrize("release_session", ALL, indirect=True)
+def test_create(release_session: dict[str, Any]) -> None:
+    """Fresh origin storage: files of every size, nested and empty dirs (and a database)."""
+    assert run_on_mount(release_session, "result = snapshot()") == {"files": {}, "dirs": [], "dbs": {}}
+    assert run_on_mount(release_session, _create(release_session)) == expected_after_create(release_session["sqlite"])
+
+
+@pytest.mark.parametrize("release_session", ALL, indirect=True)
+def test_reopen(release_session: dict[str, Any]) -> None:
+    """Page reload (a new worker): everything is back; modify it."""
+    sqlite = release_session["sqlite"]
+    release_session["session"].reload()
+    assert run_on_mount(release_session, "result = snapshot()") == expected_after_create(sqlite)
+    assert run_on_mount(release_session, _modify(release_session)) == expected_after_modify(sqlite)
+
+
+@pytest.mark.parametrize("release_session", ALL_IN_MATRIX, indirect=True)
+def test_persist(release_session: dict[str, Any]) -> None:
+    """Browser closed and relaunched on the same profile: the modified state is back."""
+    release_session["session"].restart()
+    assert run_on_mount(release_session, "result = snapshot()") == expected_after_modify(release_session["sqlite"])
+
+
+@pytest.mark.parametrize("release_session", WITHOUT_SQLITE, indirect=True)
+def test_sqlite(release_session: dict[str, Any]) -> None:
+    """Without its sqlite3 package, connect() says what to load; SQLite itself is not checked."""
+    release: Release = release_session["release"]
+    message = release_session["session"].run("""
+import pyodide_opfs
+try:
+    pyodide_opfs.connect("/nowhere.db")
+    result = None
+except ModuleNotFoundError as e:
+    result = str(e)
+result
+""")
+    assert message is not None and "loadPackage('sqlite3')" in message
+    pytest.skip(f"SQLite not checked on Pyodide {release.version}: its stdlib sqlite3 is a separate package "
+                "that only the full distribution (CDN) serves, not the npm package or PyPI (file I/O is checked)")
+
+
+ENVIRONMENT = r'''
+import js, pyodide_opfs
+from pyodide_opfs import compat
+from pyodide.code import run_js
+
+async def mount_error():
+    try:
+        pool = await pyodide_opfs.mount_sahpool("/envcheck", directory="envcheck")
+    except pyodide_opfs.UnsupportedEnvironmentError as e:
+        return str(e)
+    await pool.unmount()
+    return None
+
+result = {}
+hide = run_js("""(owner, name) => {
+  const proto = owner.prototype ?? owner;
+  const saved = Object.getOwnPropertyDescriptor(proto, name);
+  delete proto[name];
+  return () => Object.defineProperty(proto, name, saved);
+}""")
+for key, owner, name in [("sah", js.FileSystemFileHandle, "createSyncAccessHandle"),
+                         ("opfs", js.StorageManager, "getDirectory")]:
+    restore = hide(owner, name)
+    try:
+        result[key] = await mount_error()
+    finally:
+        restore()
+real = compat.pyodide_version
+compat.pyodide_version = lambda: (0, 26)
+try:
+    result["version"] = await mount_error()
+finally:
+    compat.pyodide_version = real
+result["restored"] = await mount_error()
+result
+'''
+
+
+@pytest.mark.parametrize("release_session", ALL, indirect=True)
+def test_environment_checks(release_session: dict[str, Any]) -> None:
+    """A browser without the APIs (deleted in the worker) and a too-old Pyodide get clear errors;
+    nothing is mounted. With the APIs back, mounting works."""
+    got = release_session["session"].run(ENVIRONMENT)
+    assert "createSyncAccessHandle" in got["sah"] and "Chromium, Firefox or Safari" in got["sah"]
+    assert "navigator.storage.getDirectory" in got["opfs"]
+    assert "Pyodide 0.26 is not supported" in got["version"] and "0.27" in got["version"]
+    assert got["restored"] is None
+
