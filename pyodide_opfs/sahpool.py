@@ -240,10 +240,41 @@ class SAHPool:
         self._refill_task = asyncio.ensure_future(self._refill())
 
     async def _refill(self) -> None:
+        await self._recycle()
         missing = self._config.spare_slots - int(self._js.freeCount)
         if missing > 0 and not self._closed and not self.is_paused:
             await self.add_capacity(missing)
             logger.debug("spare slots refilled: capacity %d", self.capacity)
+
+    async def _recycle(self) -> None:
+        """Reopen the handles of freed slots: the browser gives a SyncAccessHandle's quota back
+        only when the handle closes, so without this a deleted file's space stays unusable for
+        other files until the pool is unmounted or paused."""
+        if self._closed or self.is_paused:
+            return
+        taken = list(self._js.takeRecyclable())
+        if not taken:
+            return
+        _close_handles({"sah": f.sah} for f in taken)
+        files: list[dict[str, Any]] = []
+        try:
+            for f in taken:
+                name = str(f.name)
+                try:
+                    sah = await opfs.acquire_handle(
+                        self._handles[name], time.monotonic() + self._config.busy_timeout, self._config.directory
+                    )
+                except Exception as e:  # stays in OPFS; the next mount or unpause picks it up
+                    logger.warning("could not reopen pool file %s after freeing it: %s", name, e)
+                    continue
+                files.append({"name": name, "sah": sah, "mtime": 0})
+        except BaseException:
+            _close_handles(files)
+            raise
+        if self._closed or self.is_paused:
+            _close_handles(files)
+        elif files:
+            self._js.addFiles(compat.to_js_list(files))
 
     # --- files ---
 

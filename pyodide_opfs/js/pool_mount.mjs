@@ -17,7 +17,8 @@ export class PoolMount {
    * @param {string} mountpoint absolute path, created if missing; must be an empty directory
    * @param {number} [spareSlots]
    * @param {(() => void) | null} [onLowSpare] called (from a timer, never inside a filesystem call) when a file
-   *        creation left fewer than `spareSlots` free slots
+   *        creation left fewer than `spareSlots` free slots, or a deleted file's slot holds quota
+   *        to give back (see takeRecyclable)
    */
   constructor(env, files, mountpoint, spareSlots = 0, onLowSpare = null) {
     this.FS = env.FS;
@@ -36,11 +37,17 @@ export class PoolMount {
   newBackend(files) {
     const backend = new SAHPoolBackend(files, this.policy, this.errors);
     backend.onClaim = () => this.checkSpare();
+    backend.onRelease = () => this.scheduleMaintenance();
     return backend;
   }
 
   checkSpare() {
-    if (this.onLowSpare && !this.refillScheduled && this.backend.free.length < this.spareSlots) {
+    if (this.backend.free.length < this.spareSlots) this.scheduleMaintenance();
+  }
+
+  /** Call onLowSpare soon: Python refills spare slots and reopens recyclable ones. */
+  scheduleMaintenance() {
+    if (this.onLowSpare && !this.refillScheduled) {
       this.refillScheduled = true;
       // Python cannot be re-entered from inside a filesystem call: run it after the call returns.
       setTimeout(() => {
@@ -128,6 +135,10 @@ export class PoolMount {
 
   takeFree(n) {
     return this.backend.takeFree(n);
+  }
+
+  takeRecyclable() {
+    return this.backend.takeRecyclable();
   }
 
   takeQuarantined(name) {

@@ -40,6 +40,8 @@ export class Slot {
     this.mtime = mtime || Date.now();
     this.openCount = 0;
     this.unlinked = false; // unlinked while open: freed at last close
+    /** @type {import("./types").FileKind} what the slot held when its header was last cleared */
+    this.freedKind = "file";
     // Ground truth for tests and stats: counted at the handle, not by the policy.
     this.writes = 0;
     this.flushes = 0;
@@ -132,6 +134,10 @@ export class SAHPoolBackend {
     this.tracer = null;
     /** @type {(() => void) | null} called after each slot claim (spare-slot refill) */
     this.onClaim = null;
+    /** @type {(() => void) | null} called when a freed slot holds storage quota to give back */
+    this.onRelease = null;
+    /** @type {Set<Slot>} freed slots whose handle still holds the quota of their old data */
+    this.recyclable = new Set();
     this.entries.set("/", { kind: "dir", slot: null });
     this.children.set("/", new Set());
     this.sequence = 0; // highest header sequence number seen or written
@@ -241,6 +247,20 @@ export class SAHPoolBackend {
   /** Take up to n free slots out of the pool (the caller closes and deletes them). */
   takeFree(n) {
     return this.removeSlots(this.free.splice(Math.max(0, this.free.length - n)));
+  }
+
+  /**
+   * Take the free slots marked by release() out of the pool; the caller closes their handles
+   * (which gives their quota back to the origin), reopens them and adds them again. One free
+   * slot always stays, so a file can be created meanwhile.
+   */
+  takeRecyclable() {
+    const taken = this.free.filter((s) => this.recyclable.has(s));
+    if (taken.length === this.free.length) taken.pop();
+    this.recyclable.clear();
+    const gone = new Set(taken);
+    this.free = this.free.filter((s) => !gone.has(s));
+    return this.removeSlots(taken);
   }
 
   /** Take a quarantined slot out of the pool by its OPFS name (the caller deletes it). */
@@ -410,6 +430,13 @@ export class SAHPoolBackend {
 
   /** Free a slot whose header is already cleared. */
   release(slot) {
+    // A SyncAccessHandle gives the quota its file grew into back only when it is closed, not
+    // when it is truncated: mark the slot so that its handle is reopened (takeRecyclable).
+    // Journals are left out: the next transaction reuses the slot (and its quota) at once.
+    if (slot.size > 0 && slot.freedKind !== "journal") {
+      this.recyclable.add(slot);
+      this.onRelease?.();
+    }
     slot.unlinked = false;
     slot.setHeaderFields("", 0);
     slot.size = 0;
@@ -443,6 +470,7 @@ export class SAHPoolBackend {
   }
 
   clearHeader(slot) {
+    slot.freedKind = slot.kind; // what it held, for release()
     slot.writeHeader("", 0, ++this.sequence);
     this.policy.metadataWritten(slot);
   }

@@ -199,6 +199,7 @@ export interface PoolMountAPI {
   takeLastError(): LastError | null;
   addFiles(files: PoolFile[]): void;
   takeFree(n: number): TakenFile[];
+  takeRecyclable(): TakenFile[];
   takeQuarantined(name: string): TakenFile[];
   slotNames(): string[];
   usedSlotNames(): string[];

@@ -679,6 +679,33 @@ test("takeFree and takeQuarantined remove slots from the pool", () => {
   assert.equal(pool.fileCount, 1);
 });
 
+test("freed slots that held data are recyclable (their handle keeps the quota); journals and the last free slot stay", () => {
+  const { pool, policy } = openPool(5);
+  let released = 0;
+  pool.onRelease = () => released++;
+  for (const p of ["/a.bin", "/b.bin", "/c.db-journal"]) write(policy, pool.createFile(p), new Uint8Array(5000).fill(1), 0);
+  pool.createFile("/empty");
+  pool.unlink("/c.db-journal"); // a journal: reused by the next transaction, not recycled
+  pool.unlink("/empty"); // never held data
+  assert.equal(released, 0);
+  pool.unlink("/a.bin");
+  pool.unlink("/b.bin");
+  assert.equal(released, 2);
+  const freeBefore = pool.free.length;
+  const taken = pool.takeRecyclable().map((t) => t.name);
+  assert.equal(taken.length, 2);
+  assert.equal(pool.free.length, freeBefore - 2);
+  assert.equal(pool.capacity, 3);
+  assert.deepEqual(pool.takeRecyclable(), []); // taken once
+
+  // The only free slot is never taken: a file can still be created while handles reopen.
+  const one = openPool(1);
+  write(one.policy, one.pool.createFile("/x"), new Uint8Array(10), 0);
+  one.pool.unlink("/x");
+  assert.deepEqual(one.pool.takeRecyclable(), []);
+  assert.equal(one.pool.free.length, 1);
+});
+
 test("detach/reattach: I/O fails while detached, dirty files flushed first", () => {
   const { pool, policy, handles } = openPool(2);
   const s = pool.createFile("/a");
