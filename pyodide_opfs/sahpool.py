@@ -212,6 +212,7 @@ class SAHPool:
     async def add_capacity(self, n: int) -> int:
         """Add ``n`` pool files; returns the new capacity."""
         _check_count("n", n)
+        self._live()  # before creating files: a closed pool must not leave new ones behind
         files = await _create_files(self._opaque, self._handles, n, self._config)
         self._live().addFiles(compat.to_js_list(files))
         return self.capacity
@@ -322,6 +323,8 @@ class SAHPool:
         if isinstance(data, (bytes, bytearray, memoryview)):
             # Whole data at hand: reject it before anything touches storage.
             check_database_size(bytes(data[:100]), len(data))
+        elif not hasattr(data, "__aiter__"):
+            raise TypeError(f"data must be bytes or an async iterator of bytes, not {type(data).__name__}")
         temporary = f"{target}.import-{opfs.random_name()[:8]}"
         written = 0
         head = bytearray()
@@ -378,8 +381,9 @@ class SAHPool:
         """Flush and release every handle so another tab or worker can mount the pool. The
         mount stays: file operations under it fail with EBUSY until :meth:`unpause` (they never
         fall through to memory). Close open files first, or this raises OpfsError."""
+        js_pool = self._live()  # PoolClosedError as is, not wrapped below
         try:
-            self._live().pause()
+            js_pool.pause()
         except Exception as e:
             raise OpfsError(str(getattr(e, "message", e))) from e
 
