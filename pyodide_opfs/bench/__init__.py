@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extras", default="mount,heap,profile",
                    help="comma-separated extra measurements: mount (mount time vs capacity), heap (WASM heap "
                         "growth reading a large file), profile (W1-W3 with every handle call and filesystem "
-                        "operation timed); '' for none (default: all three)")
+                        "operation timed), tuning (connect() journal mode x page size x cache size on the pool; "
+                        "not in the default set); '' for none (default: mount,heap,profile)")
     p.add_argument("--repeat", type=int, help="runs of W1-W4 per stack (default 3, --quick 1)")
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--verbose", action="store_true", help="print the browser console")
@@ -64,9 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         names = [n.strip() for n in args.stacks.split(",") if n.strip()] if args.stacks else None
         extras = [e.strip() for e in args.extras.split(",") if e.strip()]
-        bad = sorted(set(extras) - {"mount", "heap", "profile"})
+        bad = sorted(set(extras) - {"mount", "heap", "profile", "tuning"})
         if bad:
-            raise SystemExit(f"unknown extra(s) {bad}; choose from mount, heap, profile")
+            raise SystemExit(f"unknown extra(s) {bad}; choose from mount, heap, profile, tuning")
         results = runner.run_benchmark(quick=args.quick, stacks=names, extras=extras, repeat=args.repeat,
                                        headed=args.headed, verbose=args.verbose)
     written = report_mod.write_all(results, args.out)

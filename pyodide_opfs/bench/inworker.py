@@ -120,7 +120,9 @@ class Stack:
         """After W2's commit: IDBFS syncs (either variant); others nothing."""
 
     def connect(self, name: str = "bench.db") -> sqlite3.Connection:
-        return pyodide_opfs.connect(f"{self.mountpoint}/{name}", journal_mode=self.journal, isolation_level=None)
+        tuning = {k: self.options[k] for k in ("page_size", "cache_size") if self.options.get(k) is not None}
+        return pyodide_opfs.connect(f"{self.mountpoint}/{name}", journal_mode=self.journal, isolation_level=None,
+                                    **tuning)
 
     def io_totals(self) -> dict[str, dict[str, int]] | None:
         """{kind of file: {writes, flushes}} from the pool's handle counters, or None."""

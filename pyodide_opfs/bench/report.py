@@ -301,6 +301,9 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
         add("")
         add("Each read ran in " + ("a fresh worker (the file was written by another one)." if heap.get("fresh_worker")
                                   else "the worker that wrote the file (--quick)."))
+    tuning = extras.get("tuning") or {}
+    if tuning.get("configs"):
+        lines.extend(tuning_markdown(tuning))
     prof = extras.get("profile") or {}
     if prof and not prof.get("error"):
         lines.extend(profile_markdown(prof))
@@ -328,6 +331,23 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
             add(f"| {_label(results, key)} | {workload} | " + " | ".join(cells) + " |")
     add("")
     return "\n".join(lines)
+
+
+def tuning_markdown(tuning: dict[str, Any]) -> list[str]:
+    out = ["", "## connect() settings on the pool backend (medians, ms)", "",
+           "| journal mode | page size | cache_size | W1 p50 / commit | W1 p95 / commit | flushes / commit | W2 | W3 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in tuning["configs"]:
+        runs = c["runs"]
+
+        def med(w: str, k: str, runs: list[dict[str, Any]] = runs) -> float:
+            return float(statistics.median(r[w][k] for r in runs))
+
+        flushes = statistics.median(r["w1"].get("flushes_per_commit", 0) for r in runs)
+        out.append(f"| {c['journal']} | {c['page_size']} | {c['cache_size'] or 'default (-2000)'} |"
+                   f" {med('w1', 'p50'):.3f} | {med('w1', 'p95'):.3f} | {flushes:.2f} |"
+                   f" {med('w2', 'total_ms'):,.0f} | {med('w3', 'total_ms'):,.0f} |")
+    return out
 
 
 FS_DATA_OPS = ("read", "write", "llseek", "fsync", "open", "close", "dup")

@@ -426,6 +426,35 @@ class Runner:
             self.release(js)
         return out
 
+    def run_tuning(self) -> dict[str, Any]:
+        """connect() settings on the pool backend: journal mode x page size x cache size, W1-W3,
+        in interleaved rounds (for the recommendations in the README)."""
+        s = self.sizes
+        configs: list[tuple[str, int, int | None]] = [
+            (j, ps, None) for j in ("delete", "persist", "wal") for ps in (4096, 8192, 16384)]
+        configs += [(j, 4096, -16384) for j in ("delete", "persist", "wal")]
+        self.log(f"tuning: {len(configs)} connect() settings x {max(1, min(2, s.repeat))} rounds")
+        w = self.pyodide_worker()
+        out: dict[str, Any] = {"configs": []}
+        try:
+            for r in range(max(1, min(2, s.repeat))):
+                for i, (journal, page_size, cache_size) in enumerate(configs):
+                    w.call("mount", kind="pool", tag=self.tag("tune", r, i), journal=journal, page_size=page_size,
+                           cache_size=cache_size)
+                    db = w.call("open_db")
+                    got = {"w1": w.call("w1", n=s.w1), "w2": w.call("w2", n=s.w2), "w3": w.call("w3", n=s.w3, rows=s.w2)}
+                    w.call("unmount")
+                    if r == 0:
+                        out["configs"].append({"journal": journal, "page_size": db["page_size"], "cache_size": cache_size,
+                                               "runs": []})
+                    out["configs"][i]["runs"].append(got)
+                    self.log(f"  {journal:8} page {page_size:>5} cache {cache_size or 'default':>7}: W1 p50 "
+                             f"{got['w1']['p50']:.3f} ms, {got['w1'].get('flushes_per_commit', 0):.0f} flushes/commit;"
+                             f" W2 {got['w2']['total_ms']:,.0f} ms; W3 {got['w3']['total_ms']:,.0f} ms")
+        finally:
+            self.release(w)
+        return out
+
     def run_heap(self) -> dict[str, Any]:
         n = self.sizes.heap_bytes
         tag = self.tag("heap")
