@@ -8,7 +8,13 @@ from typing import Any
 from .compat import check_pyodide_version
 from .errors import MountError, UnsupportedEnvironmentError
 
-__all__ = ["check_worker_environment", "check_cross_origin_isolation", "check_mountpoint"]
+__all__ = [
+    "check_worker_environment",
+    "check_cross_origin_isolation",
+    "check_mountpoint",
+    "check_sync_access_handle",
+    "opfs_refused",
+]
 
 
 def _global_scope_name(js: Any) -> str:
@@ -52,6 +58,28 @@ def check_worker_environment() -> None:
             "(needed for synchronous file I/O); use a current Chromium, Firefox or Safari."
         )
     check_pyodide_version()
+
+
+def check_sync_access_handle(sah: Any) -> None:
+    """The handle's methods must be synchronous. Browsers that implemented an early draft of the
+    standard (Safari before 16.4, Chromium before 108) return Promises from getSize(), truncate(),
+    flush() and close(): a filesystem cannot work on those."""
+    size = sah.getSize()
+    if isinstance(size, bool) or not isinstance(size, (int, float)):
+        raise UnsupportedEnvironmentError(
+            "this browser's FileSystemSyncAccessHandle methods are asynchronous (an early draft of the "
+            "File System standard: Safari before 16.4, Chromium before 108); pyodide_opfs needs the "
+            "synchronous ones. Update the browser (Chromium 108+, Firefox 111+, Safari 16.4+)."
+        )
+
+
+def opfs_refused(error: BaseException) -> UnsupportedEnvironmentError:
+    """The error for a browser that has OPFS but refuses it to this page (SecurityError)."""
+    return UnsupportedEnvironmentError(
+        "the browser refused access to the Origin Private File System (navigator.storage.getDirectory "
+        f"failed with SecurityError: {error}). Firefox does this in private windows; browsers also do it "
+        "when site data is blocked for the page. Use a normal window and allow site data."
+    )
 
 
 def check_cross_origin_isolation() -> None:

@@ -9,6 +9,7 @@ import string
 import time
 from typing import Any
 
+from .environment import check_sync_access_handle, opfs_refused
 from .errors import PoolBusyError
 from .log import logger
 
@@ -28,7 +29,12 @@ async def open_directory(path: str, create: bool = True) -> Any:
     """The FileSystemDirectoryHandle of ``path`` ("a/b") under the origin's OPFS root."""
     import js
 
-    handle = await js.navigator.storage.getDirectory()
+    try:
+        handle = await js.navigator.storage.getDirectory()
+    except Exception as e:  # the API exists but the browser refuses it (e.g. a private window)
+        if _dom_name(e) == "SecurityError" or "SecurityError" in str(e):
+            raise opfs_refused(e) from e
+        raise
     for part in path.split("/"):
         handle = await handle.getDirectoryHandle(part, create=create)
     return handle
@@ -59,7 +65,7 @@ async def acquire_handle(file: Any, deadline: float, directory: str) -> Any:
     started = time.monotonic()
     while True:
         try:
-            return await file.createSyncAccessHandle()
+            sah = await file.createSyncAccessHandle()
         except Exception as e:  # a JsException carrying a DOMException
             if _dom_name(e) != BUSY and BUSY not in str(e):
                 raise
@@ -69,6 +75,13 @@ async def acquire_handle(file: Any, deadline: float, directory: str) -> Any:
             logger.debug("pool file %s busy; retrying in %.2f s", file.name, delay)
             await asyncio.sleep(min(delay, max(0.0, deadline - now)))
             delay = min(delay * 2, 0.25)
+            continue
+        try:
+            check_sync_access_handle(sah)
+        except BaseException:
+            sah.close()
+            raise
+        return sah
 
 
 async def create_file(directory: Any, name: str) -> Any:

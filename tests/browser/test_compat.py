@@ -136,7 +136,7 @@ result
 
 ENVIRONMENT = r'''
 import js, pyodide_opfs
-from pyodide_opfs import compat
+from pyodide_opfs import compat, opfs
 from pyodide.code import run_js
 
 async def mount_error():
@@ -148,19 +148,33 @@ async def mount_error():
     return None
 
 result = {}
-hide = run_js("""(owner, name) => {
-  const proto = owner.prototype ?? owner;
+# Replace (or, with no code, delete) a method on a prototype; returns a function restoring it.
+patch = run_js("""(owner, name, code) => {
+  const proto = owner.prototype;
   const saved = Object.getOwnPropertyDescriptor(proto, name);
-  delete proto[name];
+  if (code) proto[name] = new Function(code);
+  else delete proto[name];
   return () => Object.defineProperty(proto, name, saved);
 }""")
-for key, owner, name in [("sah", js.FileSystemFileHandle, "createSyncAccessHandle"),
-                         ("opfs", js.StorageManager, "getDirectory")]:
-    restore = hide(owner, name)
+for key, owner, name, code in [
+    ("sah", js.FileSystemFileHandle, "createSyncAccessHandle", None),
+    ("opfs", js.StorageManager, "getDirectory", None),
+    # Firefox private windows: the API is there but refuses
+    ("refused", js.StorageManager, "getDirectory",
+     "return Promise.reject(new DOMException('Security error when calling GetDirectory', 'SecurityError'))"),
+    # Safari < 16.4, Chromium < 108: the early draft's asynchronous methods
+    ("async_methods", js.FileSystemSyncAccessHandle, "getSize", "return Promise.resolve(0)"),
+]:
+    restore = patch(owner, name, code)
     try:
         result[key] = await mount_error()
     finally:
         restore()
+# What OPFS errors look like from Python (JsException attributes differ between releases)
+try:
+    await run_js("() => Promise.reject(new DOMException('held', 'NoModificationAllowedError'))")()
+except Exception as e:
+    result["dom_name"] = opfs._dom_name(e)
 real = compat.pyodide_version
 compat.pyodide_version = lambda: (0, 26)
 try:
@@ -174,11 +188,16 @@ result
 
 @pytest.mark.parametrize("release_session", ALL, indirect=True)
 def test_environment_checks(release_session: dict[str, Any]) -> None:
-    """A browser without the APIs (deleted in the worker) and a too-old Pyodide get clear errors;
+    """A browser without the APIs (deleted in the worker), one that refuses OPFS, one with the
+    early draft's asynchronous handle methods, and a too-old Pyodide all get clear errors and
     nothing is mounted. With the APIs back, mounting works."""
     got = release_session["session"].run(ENVIRONMENT)
     assert "createSyncAccessHandle" in got["sah"] and "Chromium, Firefox or Safari" in got["sah"]
     assert "navigator.storage.getDirectory" in got["opfs"]
+    assert "refused access to the Origin Private File System" in got["refused"]
+    assert "private windows" in got["refused"]
+    assert "asynchronous" in got["async_methods"] and "Safari 16.4" in got["async_methods"]
+    assert got["dom_name"] == "NoModificationAllowedError"
     assert "Pyodide 0.26 is not supported" in got["version"] and "0.27" in got["version"]
     assert got["restored"] is None
 
