@@ -55,6 +55,7 @@ export class ProxyController {
 
   constructor(env, sab, worker, o) {
     this.FS = env.FS;
+    this.setattrTimestamp = Boolean(env.setattrTimestamp); // see compat.filesystem_env()
     this.worker = worker;
     this.mountpoint = o.mountpoint;
     this.errors = new ErrnoFactory(env.FS, env.ERRNO_CODES);
@@ -64,7 +65,10 @@ export class ProxyController {
   }
 
   mount() {
-    const type = createFilesystem({ FS: this.FS, backend: this.backend, policy: this.policy, errors: this.errors });
+    const type = createFilesystem({
+      FS: this.FS, backend: this.backend, policy: this.policy, errors: this.errors,
+      setattrTimestamp: this.setattrTimestamp,
+    });
     this.FS.mkdirTree(this.mountpoint);
     this.FS.mount(type, {}, this.mountpoint);
     this.mounted = true;
