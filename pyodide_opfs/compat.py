@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from .errors import UnsupportedEnvironmentError
+from .log import logger
 
 __all__ = [
     "OLDEST_SUPPORTED",
@@ -41,13 +42,23 @@ def pyodide_version() -> tuple[int, int]:
 
 
 def check_pyodide_version(version: tuple[int, int] | None = None) -> tuple[int, int]:
-    """Raise UnsupportedEnvironmentError for a release older than we support."""
+    """Raise UnsupportedEnvironmentError for a release older than we support; a newer release
+    than we tested is used, with a warning (the 315 alphas passed the matrix)."""
     version = version or pyodide_version()
     if version < OLDEST_SUPPORTED:
         raise UnsupportedEnvironmentError(
             f"Pyodide {version[0]}.{version[1]} is not supported; pyodide_opfs needs {SUPPORTED_RANGE}."
         )
+    if version[0] > NEWEST_TESTED[0] and version not in _warned:
+        _warned.add(version)
+        logger.warning(
+            "Pyodide %d.%d is newer than the releases pyodide_opfs is tested on (%s); "
+            "it should work, but report problems.", version[0], version[1], SUPPORTED_RANGE,
+        )
     return version
+
+
+_warned: set[tuple[int, int]] = set()
 
 
 def filesystem_env() -> Any:

@@ -84,3 +84,12 @@ def test_refused_opfs_message() -> None:
     e = opfs_refused(Exception("SecurityError: Security error when calling GetDirectory"))
     assert isinstance(e, UnsupportedEnvironmentError)
     assert "private windows" in str(e) and "GetDirectory" in str(e)
+
+
+def test_newer_release_than_tested_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="pyodide_opfs"):
+        assert check_pyodide_version((399, 1)) == (399, 1)
+        assert check_pyodide_version((399, 1)) == (399, 1)
+        assert check_pyodide_version((314, 0)) == (314, 0)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "Pyodide 399.1 is newer" in warnings[0] and "0.27 - 314.x" in warnings[0]
