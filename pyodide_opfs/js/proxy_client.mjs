@@ -28,6 +28,9 @@ import * as P from "./proxy_protocol.mjs";
 import { DOM_EXCEPTION_ERRNO } from "./errno.mjs";
 
 const STAT_REUSE_MS = 20;
+// OPFS (Chromium) takes names of any length; we stop at the common limit of NTFS and APFS, so
+// that files can be exported to a disk.
+const NAME_MAX = 255; // UTF-16 code units
 const SIDECARS = ["-journal", "-wal"];
 const MIN_CHUNK = 4096; // a write smaller than this is not split across two batches
 // Errors that are ordinary answers: no hint in last_error, no console warning.
@@ -151,6 +154,14 @@ export class ProxyBackend {
     this.batchLen = at + P.RECORD_BYTES;
   }
 
+  /** ENAMETOOLONG for a last path component over NAME_MAX characters. */
+  checkName(path) {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    if (name.length > NAME_MAX) {
+      throw this.errors.error("ENAMETOOLONG", `name over ${NAME_MAX} characters: ${name.slice(0, 40)}...`);
+    }
+  }
+
   setPath(text) {
     const n = P.putString(this.v.str, text);
     if (n < 0) throw this.errors.error("ENAMETOOLONG", `path over ${P.STR_BYTES} bytes`);
@@ -177,8 +188,9 @@ export class ProxyBackend {
       if (seen === seq) break;
       const left = deadline - performance.now();
       if (left <= 0) {
+        const pickedUp = Atomics.load(ctrl, P.SEEN_SEQ) === seq ? "picked up the request but" : "never picked up the request and";
         this.broken =
-          `the proxy worker did not answer within ${(this.timeoutMs / 1000).toFixed(1)} s ` +
+          `the proxy worker ${pickedUp} did not answer within ${(this.timeoutMs / 1000).toFixed(1)} s ` +
           `(${name}${context ? " " + context : ""}); it has crashed or hangs. Unmount and mount again.`;
         this.batchLen = 0;
         throw this.errors.error("EIO", this.broken);
@@ -322,6 +334,7 @@ export class ProxyBackend {
   stat(path) {
     const open = this.files.get(path);
     if (open) return { kind: "file", size: open.size, mtime: open.mtime };
+    this.checkName(path);
     if (this.knownAbsent(path)) return null;
     const last = this.lastStat;
     if (last && last.path === path && performance.now() - last.at < STAT_REUSE_MS) return last.result;
@@ -358,6 +371,7 @@ export class ProxyBackend {
   }
 
   createFile(path) {
+    this.checkName(path);
     this.policy.beforeMetadata();
     const file = this.open(path, true);
     // The glue opens it right away; if nobody does, its close goes with the next request.
@@ -385,6 +399,7 @@ export class ProxyBackend {
   }
 
   mkdir(path) {
+    this.checkName(path);
     this.absent.delete(path);
     this.policy.beforeMetadata();
     this.begin();
@@ -414,6 +429,7 @@ export class ProxyBackend {
   }
 
   rename(from, to) {
+    this.checkName(to);
     this.absent.clear();
     this.policy.beforeMetadata();
     this.begin();

@@ -39,6 +39,7 @@ export const ARG0 = 6; // file id, or a flag
 export const RES0 = 7; // int result (file id, stat kind)
 export const DATA_LEN = 8; // response bytes in DATA
 export const BATCH_ERR = 9; // 1: queued writes failed; STR holds JSON [{id, name, message, size}]
+export const SEEN_SEQ = 10; // the last request the proxy picked up (diagnostics of a timeout)
 
 // NUM slots
 export const POS = 0;

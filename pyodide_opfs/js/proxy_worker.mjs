@@ -70,6 +70,9 @@ export class ProxyServer {
     this.trace = null;
     this.hang = false;
     this.pendingBytes = null; // a JSON reply longer than DATA, fetched with OP_MORE
+    // The last request seen: read now, before "ready" is posted. Read after it, it races with
+    // the client's first request (which may already be there) and that request is never served.
+    this.seen = Atomics.load(this.v.ctrl, P.REQ_SEQ);
     this.timing = {}; // op name -> {n, ms, batchMs}: time spent serving (diagnostics)
   }
 
@@ -77,7 +80,7 @@ export class ProxyServer {
 
   async serve() {
     const ctrl = this.v.ctrl;
-    let seen = Atomics.load(ctrl, P.REQ_SEQ);
+    let seen = this.seen;
     for (;;) {
       if (Atomics.load(ctrl, P.REQ_SEQ) === seen) {
         const w = Atomics.waitAsync(ctrl, P.REQ_SEQ, seen);
@@ -86,6 +89,7 @@ export class ProxyServer {
       const seq = Atomics.load(ctrl, P.REQ_SEQ);
       if (seq === seen) continue;
       seen = seq;
+      Atomics.store(ctrl, P.SEEN_SEQ, seq);
       if (this.hang) await new Promise(() => {}); // never answers again
       try {
         await this.handle();
@@ -457,13 +461,22 @@ export class ProxyServer {
     const { parent, name } = splitPath(path);
     const dir = await this.dir(parent);
     await this.dir(path); // ENOENT / ENOTDIR
+    await this.removeEmptyDir(dir, name, `rmdir ${path}`);
+    this.forgetDirs(path);
+  }
+
+  /** Remove an empty directory; ENOTEMPTY otherwise. (A directory whose children have open
+   * handles fails with NoModificationAllowedError, not InvalidModificationError.) */
+  async removeEmptyDir(parentDir, name, what) {
     try {
-      await dir.removeEntry(name);
+      await parentDir.removeEntry(name);
     } catch (e) {
       if (e?.name === "InvalidModificationError") throw new FsError("ENOTEMPTY");
-      throw e;
+      if (e?.name !== "NoModificationAllowedError") throw e;
+      const dir = await parentDir.getDirectoryHandle(name);
+      for await (const _ of dir.keys()) throw new FsError("ENOTEMPTY");
+      await this.withBusyRetry(what, () => parentDir.removeEntry(name));
     }
-    this.forgetDirs(path);
   }
 
   async unlink(path) {
@@ -548,12 +561,7 @@ export class ProxyServer {
     }
     if (targetKind === "file") throw new FsError("ENOTDIR");
     if (targetKind === "dir") {
-      try {
-        await dstDir.removeEntry(dst.name); // only if empty (POSIX replaces an empty directory)
-      } catch (err) {
-        if (err?.name === "InvalidModificationError") throw new FsError("ENOTEMPTY");
-        throw err;
-      }
+      await this.removeEmptyDir(dstDir, dst.name, `rename ${from} -> ${to}`); // POSIX replaces an empty one
       this.forgetDirs(to);
     }
     const oldDir = await this.dir(from);
