@@ -73,8 +73,10 @@ async def remove_opfs_entry(name: str) -> None:
             await asyncio.sleep(0.05)
 
 
-def syncfs(populate: bool = False) -> Awaitable[None]:
-    """Emscripten's FS.syncfs as an awaitable (what IDBFS users call to persist)."""
+def syncfs(populate: bool = False, mountpoint: str | None = None) -> Awaitable[None]:
+    """Emscripten's FS.syncfs as an awaitable (what IDBFS users call to persist). With
+    ``mountpoint``, only that IDBFS mount (the same work when it is the only one; needed when
+    several stacks share a worker, or mounting one would repopulate the others)."""
     fut: asyncio.Future[None] = asyncio.get_event_loop().create_future()
 
     def done(err: Any = None) -> None:
@@ -86,7 +88,10 @@ def syncfs(populate: bool = False) -> Awaitable[None]:
             fut.set_result(None)
 
     once = getattr(ffi, "create_once_callable")  # noqa: B009 - not in the repository's Pyodide stubs
-    FS.syncfs(populate, once(done))
+    if mountpoint is None:
+        FS.syncfs(populate, once(done))
+    else:
+        FS.filesystems.IDBFS.syncfs(FS.lookupPath(mountpoint).node.mount, populate, once(done))
     return fut
 
 
@@ -205,25 +210,28 @@ class IdbfsStack(Stack):
         super().__init__(tag, journal, **options)
         self.sync = options.get("sync", "commit")
         if self.sync == "commit":
-            self.after_commit = syncfs
+            self.after_commit = self._sync
+
+    def _sync(self) -> Awaitable[None]:
+        return syncfs(False, self.mountpoint)
 
     async def mount(self) -> dict[str, Any]:
         FS.mkdirTree(self.mountpoint)
         FS.mount(FS.filesystems.IDBFS, js.Object.new(), self.mountpoint)
-        await syncfs(True)
+        await syncfs(True, self.mountpoint)
         return {}
 
     async def at_end(self) -> None:
         if self.sync == "end":
-            await syncfs()
+            await self._sync()
 
     async def after_write_workload(self) -> None:
-        await syncfs()
+        await self._sync()
 
     async def unmount(self) -> None:
         for name in os.listdir(self.mountpoint):
             os.unlink(f"{self.mountpoint}/{name}")
-        await syncfs()
+        await self._sync()
         FS.unmount(self.mountpoint)
         FS.rmdir(self.mountpoint)
         idbfs = FS.filesystems.IDBFS
@@ -236,7 +244,10 @@ class IdbfsStack(Stack):
 
 STACKS: dict[str, type[Stack]] = {"pool": PoolStack, "proxy": ProxyStack, "memfs": MemfsStack, "idbfs": IdbfsStack}
 
-_state: dict[str, Any] = {"stack": None, "con": None}
+#: One session per stack sharing this worker (the host names it with ``sid``): its mounted stack
+#: and open connection. bench_call() points _state at the caller's session.
+_sessions: dict[str, dict[str, Any]] = {}
+_state: dict[str, Any] = _sessions.setdefault("default", {"stack": None, "con": None})
 
 
 def _stack() -> Stack:
@@ -299,10 +310,13 @@ async def open_db() -> dict[str, Any]:
     }
 
 
-async def w1(n: int) -> dict[str, Any]:
-    """n single-row transactions, each committed (and synced, for IDBFS per commit)."""
+async def w1(n: int, start: int = 0, last: bool = True, times_out: bool = False) -> dict[str, Any]:
+    """n single-row transactions, each committed (and synced, for IDBFS per commit). The host
+    may run W1 in slices (``start`` = rows so far, ``last`` = the final slice) so that slices of
+    all stacks alternate; ``times_out`` returns every commit's time."""
     stack, con = _stack(), _con()
-    con.execute("CREATE TABLE w1(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")
+    if start == 0:
+        con.execute("CREATE TABLE w1(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)")
     after = stack.after_commit
     io0 = stack.io_totals()
     rpc = getattr(stack.pool, "rpc_stats", None)
@@ -313,18 +327,21 @@ async def w1(n: int) -> dict[str, Any]:
     for i in range(n):
         t = now_ms()
         con.execute("BEGIN")
-        con.execute(sql, row(i))
+        con.execute(sql, row(start + i))
         con.execute("COMMIT")
         if after is not None:
             await after()
         times[i] = now_ms() - t
-    await stack.at_end()
+    if last:
+        await stack.at_end()
     total = now_ms() - t0
     io1 = stack.io_totals()
     count = con.execute("SELECT count(*) FROM w1").fetchone()[0]
-    if count != n:
-        raise AssertionError(f"w1: {count} rows, expected {n}")
+    if count != start + n:
+        raise AssertionError(f"w1: {count} rows, expected {start + n}")
     out: dict[str, Any] = {"n": n, "total_ms": total, **quantiles(times)}
+    if times_out:
+        out["times"] = times
     if io0 is not None and io1 is not None:
         per: dict[str, dict[str, float]] = {}
         for kind, tot in io1.items():
@@ -403,6 +420,33 @@ async def f1(bytes: int, chunk: int = 65536) -> dict[str, Any]:
     heap1 = heap_bytes()
     os.unlink(path)
     return {"bytes": bytes, "write_ms": write, "read_ms": read, "heap_growth": heap1 - heap0}
+
+
+async def read_sweep(bytes: int, chunks: list[int]) -> list[dict[str, Any]]:
+    """Read one ``bytes``-byte file with readinto() at several chunk sizes: how much of a read
+    call's cost is per call (Python + Emscripten + FS glue) rather than per byte."""
+    stack = _stack()
+    path = f"{stack.mountpoint}/sweep.bin"
+    block = _pattern(1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(bytes // len(block)):
+            f.write(block)
+    out = []
+    for chunk in chunks:
+        view = memoryview(bytearray(chunk))
+        best = float("inf")
+        for _ in range(3):
+            total = 0
+            t0 = now_ms()
+            with open(path, "rb", buffering=0) as f:
+                while n := f.readinto(view):
+                    total += n
+            best = min(best, now_ms() - t0)
+            if total != bytes:
+                raise AssertionError(f"read_sweep: {total} of {bytes} bytes")
+        out.append({"chunk": chunk, "ms": best, "calls": bytes // chunk, "us_per_call": 1000 * best / (bytes // chunk)})
+    os.unlink(path)
+    return out
 
 
 async def f2(n: int, file_bytes: int) -> dict[str, Any]:
@@ -519,9 +563,12 @@ async def profile(kind: str, tag: str, journal: str = "delete", w1_n: int = 0, w
 
 CALLS: dict[str, Callable[..., Awaitable[Any]]] = {
     f.__name__: f
-    for f in (info, mount, unmount, open_db, w1, w2, w3, w4, f1, f2, mount_time, heap_write, heap_read, profile)
+    for f in (info, mount, unmount, open_db, w1, w2, w3, w4, f1, f2, read_sweep, mount_time, heap_write, heap_read,
+              profile)
 }
 
 
 async def bench_call(name: str, args: dict[str, Any]) -> Any:
+    global _state
+    _state = _sessions.setdefault(str(args.pop("sid", "default")), {"stack": None, "con": None})
     return await CALLS[name](**args)

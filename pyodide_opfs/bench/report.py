@@ -307,6 +307,8 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
     prof = extras.get("profile") or {}
     if prof and not prof.get("error"):
         lines.extend(profile_markdown(prof))
+        if prof.get("read_sweep"):
+            lines.extend(sweep_markdown(prof["read_sweep"]))
     for e_name, e in extras.items():
         if isinstance(e, dict) and e.get("error"):
             add(f"\n{e_name}: error: {e['error'].splitlines()[0][:200]}")
@@ -333,6 +335,20 @@ def markdown(results: dict[str, Any], summary: dict[str, Any], chart_name: str |
     return "\n".join(lines)
 
 
+def sweep_markdown(sweep: dict[str, Any]) -> list[str]:
+    nbytes = sweep["bytes"]
+    out = ["", f"### Read throughput by call size ({nbytes >> 20} MiB file, best of 3)", "",
+           "| reader | " + " | ".join(f"{p['chunk'] >> 10} KiB calls" for p in sweep.get("raw", [])) + " |",
+           "|---|" + "---:|" * len(sweep.get("raw", []))]
+    names = {"pool": "Python `readinto`, pool backend", "memfs": "Python `readinto`, MEMFS",
+             "raw": "JS `SyncAccessHandle.read`"}
+    for key in ("pool", "memfs", "raw"):
+        if key in sweep:
+            out.append(f"| {names[key]} | " + " | ".join(
+                f"{nbytes / 1e3 / p['ms']:,.0f} MB/s, {p['us_per_call']:.1f} µs/call" for p in sweep[key]) + " |")
+    return out
+
+
 def tuning_markdown(tuning: dict[str, Any]) -> list[str]:
     out = ["", "## connect() settings on the pool backend (medians, ms)", "",
            "| journal mode | page size | cache_size | W1 p50 / commit | W1 p95 / commit | flushes / commit | W2 | W3 |",
@@ -357,7 +373,7 @@ def profile_rows(prof: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per (stack, workload): totals split into handle calls, filesystem glue, the rest."""
     rows = []
     for key, workloads in prof.items():
-        if not isinstance(workloads, dict):
+        if not isinstance(workloads, dict) or key == "read_sweep":
             continue
         for wname, w in workloads.items():
             if not isinstance(w, dict) or "total_ms" not in w:

@@ -101,6 +101,29 @@ class JsWorker(Worker):
     engine = "js"
 
 
+class Session(Worker):
+    """One stack's view of a (possibly shared) Pyodide worker: every call carries the stack's
+    session id, so several stacks can each have a database open in the same worker."""
+
+    def __init__(self, base: PyodideWorker, sid: str) -> None:  # noqa: D107 - no spawn here
+        self.base = base
+        self.sid = sid
+        self.page = base.page
+        self.wid = base.wid
+        self.ready = base.ready
+        self.engine = base.engine
+
+    @property
+    def alive(self) -> bool:  # type: ignore[override]
+        return self.base.alive
+
+    def call(self, name: str, **args: Any) -> Any:
+        return self.base.call(name, sid=self.sid, **args)
+
+    def terminate(self) -> None:
+        self.base.terminate()
+
+
 # ------------------------------------------------------------------------------------- runner
 
 
@@ -136,13 +159,13 @@ class Runner:
         return w
 
     def release(self, w: Worker) -> None:
-        if w is not self.shared_py:
+        if getattr(w, "base", w) is not self.shared_py:
             w.terminate()
         self.page.clear_storage()
 
     def new_worker(self, stack: Stack) -> Worker:
         if stack.engine == "pyodide":
-            return self.pyodide_worker()
+            return Session(self.pyodide_worker(), stack.key)
         url = {"sqlite-wasm": "/bench/sqlite_worker.mjs", "raw": "/bench/raw_worker.mjs"}[stack.engine]
         w = JsWorker(self.page, url)
         w.engine = stack.engine
@@ -185,29 +208,86 @@ class Runner:
         return results
 
     def run_rounds(self, stacks: Sequence[Stack], out: dict[str, dict[str, Any]]) -> None:
-        """W1-W4 (and the raw floor) in rounds: round r runs every stack once, so a slow spell of
-        the machine (other processes) lands on all stacks alike instead of on one. Each stack
-        keeps its worker across rounds; a stack stops repeating once it has used its budget."""
+        """W1-W4 (and the raw floor) in rounds, every stack once per round, on a fresh database
+        each time. W1 itself runs in slices (e.g. 10 x 100 commits) that alternate between the
+        stacks, so a slow spell of the machine (other processes' disk and CPU load) lands on all
+        stacks alike instead of on one. A stack stops repeating once it has used its budget."""
         self.workers: dict[str, Worker] = {}
-        for r in range(self.sizes.repeat):
-            self.log(f"round {r + 1} of up to {self.sizes.repeat}: W1-W4 on every stack")
-            for stack in stacks:
-                res = out[stack.key]
-                if res.get("error") or (r and res["elapsed_s"] > self.sizes.stack_budget_s):
-                    continue
-                t0 = time.monotonic()
-                try:
-                    w = self.worker_for(stack, res)
-                    if "W" in stack.groups or "W1" in stack.groups:
-                        self.log(f"{stack.key}: {stack.label}")
-                        res["runs"].append(self.sql_run(w, stack, r, full="W" in stack.groups))
-                    if "floor" in stack.groups:
-                        self.log(f"{stack.key}: {stack.label}")
-                        res.setdefault("floor", []).append(self.floor_run(w, stack, r, self.sizes.w1))
-                except Exception as e:  # noqa: BLE001 - one stack failing must not end the benchmark
-                    self.fail(stack, res, e)
-                finally:
-                    res["elapsed_s"] += time.monotonic() - t0
+        s = self.sizes
+        for r in range(s.repeat):
+            active = [st for st in stacks
+                      if not out[st.key].get("error") and not (r and out[st.key]["elapsed_s"] > s.stack_budget_s)]
+            if not active:
+                break
+            self.log(f"round {r + 1} of up to {s.repeat}: {len(active)} stacks; W1 in {s.w1_slices} slices that "
+                     "alternate between them, then W2-W4")
+            state: dict[str, dict[str, Any]] = {}
+            for stack in active:
+                opened = self._timed(stack, out, self._open_round, stack, out[stack.key], r)
+                if opened is not None:
+                    state[stack.key] = opened
+            per = s.w1 // s.w1_slices
+            for k in range(s.w1_slices):
+                for stack in active:
+                    if stack.key in state and not out[stack.key].get("error"):
+                        got = self._timed(stack, out, self._w1_slice, stack, state[stack.key]["w"], per, k, s.w1_slices)
+                        if got is not None:
+                            state[stack.key]["slices"].append(got)
+            for stack in active:
+                if stack.key in state and not out[stack.key].get("error"):
+                    self._timed(stack, out, self._finish_round, stack, state[stack.key], out[stack.key], r)
+
+    def _timed(self, stack: Stack, out: dict[str, dict[str, Any]], fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(*args), its time charged to the stack; None (and the stack marked failed) if it raises."""
+        res = out[stack.key]
+        t0 = time.monotonic()
+        try:
+            return fn(*args)
+        except Exception as e:  # noqa: BLE001 - one stack failing must not end the benchmark
+            self.fail(stack, res, e)
+            return None
+        finally:
+            res["elapsed_s"] += time.monotonic() - t0
+
+    def _open_round(self, stack: Stack, res: dict[str, Any], r: int) -> dict[str, Any]:
+        w = self.worker_for(stack, res)
+        if "floor" in stack.groups:
+            w.call("open", tag=self.tag(stack.key, "floor", r))
+            return {"w": w, "db": None, "slices": []}
+        return {"w": w, "db": self.open(w, stack, self.tag(stack.key, r)), "slices": []}
+
+    def _w1_slice(self, stack: Stack, w: Worker, n: int, k: int, slices: int) -> dict[str, Any]:
+        if "floor" in stack.groups:
+            return dict(w.call("floor", n=n, start=k * n, times_out=True))
+        return dict(w.call("w1", n=n, start=k * n, last=k == slices - 1, times_out=True))
+
+    def _finish_round(self, stack: Stack, st: dict[str, Any], res: dict[str, Any], r: int) -> None:
+        w, s = st["w"], self.sizes
+        w1 = merge_slices(st["slices"])
+        if "floor" in stack.groups:
+            w.call("close")
+            res.setdefault("floor", []).append(w1)
+            self.log(f"{stack.key} run {r + 1}: floor {w1['n']} x (4 KiB write + flush): {w1['total_ms']:,.0f} ms "
+                     f"(p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms)")
+            return
+        run: dict[str, Any] = {"db": st["db"], "w1": w1}
+        msg = f"{stack.key} run {r + 1}: W1 {w1['total_ms']:,.0f} ms (p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms/commit"
+        if "flushes_per_commit" in w1:
+            msg += f", {w1['flushes_per_commit']:.2f} flushes/commit"
+        if "round_trips_per_commit" in w1:
+            msg += f", {w1['round_trips_per_commit']:.1f} proxy round trips/commit"
+        msg += ")"
+        if "W" in stack.groups:
+            run["w2"] = w.call("w2", n=s.w2)
+            run["w3"] = w.call("w3", n=s.w3, rows=s.w2)
+            run["w4"] = w.call("w4")
+            if run["w4"]["count"] != s.w2:
+                raise BenchError(f"W4 counted {run['w4']['count']} rows, expected {s.w2}")
+            msg += (f"  W2 {run['w2']['total_ms']:,.0f}  W3 {run['w3']['total_ms']:,.0f}"
+                    f"  W4 {run['w4']['total_ms']:,.1f} ms")
+        self.release_state(w, stack)
+        res["runs"].append(run)
+        self.log(msg)
 
     def worker_for(self, stack: Stack, res: dict[str, Any]) -> Worker:
         w = self.workers.get(stack.key)
@@ -261,28 +341,6 @@ class Runner:
         if stack.engine == "sqlite-wasm":
             return dict(w.call("open", tag=tag, **stack.params))
         raise ValueError(stack.engine)
-
-    def sql_run(self, w: Worker, stack: Stack, r: int, full: bool) -> dict[str, Any]:
-        s = self.sizes
-        run: dict[str, Any] = {"db": self.open(w, stack, self.tag(stack.key, r))}
-        run["w1"] = w1 = w.call("w1", n=s.w1)
-        msg = f"  run {r + 1}: W1 {w1['total_ms']:,.0f} ms (p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms/commit"
-        if "flushes_per_commit" in w1:
-            msg += f", {w1['flushes_per_commit']:.2f} flushes/commit"
-        if "round_trips_per_commit" in w1:
-            msg += f", {w1['round_trips_per_commit']:.1f} proxy round trips/commit"
-        msg += ")"
-        if full:
-            run["w2"] = w.call("w2", n=s.w2)
-            run["w3"] = w.call("w3", n=s.w3, rows=s.w2)
-            run["w4"] = w.call("w4")
-            if run["w4"]["count"] != s.w2:
-                raise BenchError(f"W4 counted {run['w4']['count']} rows, expected {s.w2}")
-            msg += (f"  W2 {run['w2']['total_ms']:,.0f}  W3 {run['w3']['total_ms']:,.0f}"
-                    f"  W4 {run['w4']['total_ms']:,.1f} ms")
-        self.release_state(w, stack)
-        self.log(msg)
-        return run
 
     def floor_run(self, w: Worker, stack: Stack, r: int, n: int) -> dict[str, Any]:
         w.call("open", tag=self.tag(stack.key, "floor", r, n))
@@ -416,6 +474,7 @@ class Runner:
                 self.log("  " + _profile_line(key, out[key]))
         finally:
             self.release(w)
+        out["read_sweep"] = self.read_sweep()
         js = JsWorker(self.page, "/bench/sqlite_worker.mjs")
         try:
             for key, params in (("sqlitewasm-sahpool-delete", {"vfs": "opfs-sahpool", "journal": "delete"}),
@@ -424,6 +483,34 @@ class Runner:
                 self.log("  " + _profile_line(key, out[key]))
         finally:
             self.release(js)
+        return out
+
+    def read_sweep(self) -> dict[str, Any]:
+        """F1's read at 4 KiB, 64 KiB and 1 MiB per call: Python open() on the pool and on MEMFS,
+        and the raw handle."""
+        nbytes = min(self.sizes.f1_bytes, 64 << 20)
+        chunks = [4096, 65536, 1 << 20]
+        out: dict[str, Any] = {"bytes": nbytes}
+        w = self.pyodide_worker()
+        try:
+            for key, kind in (("pool", "pool"), ("memfs", "memfs")):
+                w.call("mount", kind=kind, tag=self.tag("sweep", key))
+                try:
+                    out[key] = w.call("read_sweep", bytes=nbytes, chunks=chunks)
+                finally:
+                    w.call("unmount")
+        finally:
+            self.release(w)
+        raw = JsWorker(self.page, "/bench/raw_worker.mjs")
+        try:
+            raw.call("open", tag=self.tag("sweep", "raw"))
+            out["raw"] = raw.call("read_sweep", bytes=nbytes, chunks=chunks)
+            raw.call("close")
+        finally:
+            self.release(raw)
+        for key in ("pool", "memfs", "raw"):
+            self.log(f"  read sweep {key:5}: " + ", ".join(
+                f"{p['chunk'] >> 10} KiB {nbytes / 1e3 / p['ms']:,.0f} MB/s ({p['us_per_call']:.1f} us/call)" for p in out[key]))
         return out
 
     def run_tuning(self) -> dict[str, Any]:
@@ -481,6 +568,30 @@ class Runner:
                      f"{r['heap_after'] / 2**20:,.1f} MiB (+{r['growth'] / 2**20:,.2f} MiB), "
                      f"{_mbps(r['bytes'], r['read_ms']):,.0f} MB/s")
         return {"write": wrote, "reads": reads, "fresh_worker": fresh}
+
+
+def merge_slices(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """One W1 result from its slices: quantiles over every commit, totals summed, per-commit
+    counters weighted by slice length."""
+    times = [t for sl in slices for t in sl["times"]]
+    n = sum(int(sl["n"]) for sl in slices)
+    s = sorted(times)
+    out: dict[str, Any] = {
+        "n": n, "total_ms": sum(float(sl["total_ms"]) for sl in slices), "slices": len(slices),
+        "p50": s[min(n - 1, int(0.5 * n))], "p95": s[min(n - 1, int(0.95 * n))], "max": s[-1],
+    }
+    for key in ("flushes_per_commit", "writes_per_commit", "round_trips_per_commit"):
+        if all(key in sl for sl in slices):
+            out[key] = sum(sl[key] * sl["n"] for sl in slices) / n
+    if all("io_per_commit" in sl for sl in slices):
+        per: dict[str, dict[str, float]] = {}
+        for sl in slices:
+            for kind, v in sl["io_per_commit"].items():
+                acc = per.setdefault(kind, {"writes": 0.0, "flushes": 0.0})
+                for k in ("writes", "flushes"):
+                    acc[k] += v[k] * sl["n"] / n
+        out["io_per_commit"] = per
+    return out
 
 
 def _profile_line(key: str, prof: dict[str, Any]) -> str:

@@ -50,6 +50,7 @@ def test_quick_run_json_is_complete(quick_run: tuple[Path, str]) -> None:
         if "skipped" in st:
             assert key.startswith("proxy"), key  # only stacks that need a missing backend are skipped
             continue
+        assert st["runs"] or st.get("floor"), key
         summary = data["summary"]["stacks"][key]
         assert summary.get("w1_total", summary.get("floor_total", 0)) > 0, key
     for mode in ("delete", "wal", "truncate", "persist"):

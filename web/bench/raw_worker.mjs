@@ -33,21 +33,22 @@ const fns = {
     return null;
   },
 
-  /** n durable appends: 4 KiB write + flush each (what one commit costs at the least). */
-  async floor({ n }) {
+  /** n durable appends: 4 KiB write + flush each (what one commit costs at the least); in slices,
+   * `start` = appends so far. */
+  async floor({ n, start = 0, times_out = false }) {
     const sah = await handle("floor.bin");
     const page = pattern(4096);
     const times = new Float64Array(n);
     const t0 = now();
     for (let i = 0; i < n; i++) {
       const t = now();
-      sah.write(page, { at: i * 4096 });
+      sah.write(page, { at: (start + i) * 4096 });
       sah.flush();
       times[i] = now() - t;
     }
     const total = now() - t0;
     sah.close();
-    return { n, total_ms: total, ...quantiles(times) };
+    return { n, total_ms: total, ...quantiles(times), ...(times_out ? { times: Array.from(times) } : {}) };
   },
 
   /** Sequential `chunk`-byte writes of `bytes` bytes + one flush, then reads of it all. */
@@ -69,6 +70,30 @@ const fns = {
     sah.close();
     await dir.removeEntry("f1.bin");
     return { bytes, write_ms: write, read_ms: read };
+  },
+
+  /** Read one file at several chunk sizes (best of 3 each): {chunk, ms, calls, us_per_call}. */
+  async read_sweep({ bytes, chunks }) {
+    const sah = await handle("sweep.bin");
+    const block = pattern(1 << 20);
+    for (let at = 0; at < bytes; at += block.length) sah.write(block, { at });
+    sah.flush();
+    const out = [];
+    for (const chunk of chunks) {
+      const into = new Uint8Array(chunk);
+      let best = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const t0 = now();
+        let total = 0;
+        for (let at = 0; at < bytes; at += chunk) total += sah.read(into, { at });
+        best = Math.min(best, now() - t0);
+        if (total !== bytes) throw new Error(`read ${total} of ${bytes}`);
+      }
+      out.push({ chunk, ms: best, calls: bytes / chunk, us_per_call: (1000 * best) / (bytes / chunk) });
+    }
+    sah.close();
+    await dir.removeEntry("sweep.bin");
+    return out;
   },
 
   /** n random 4 KiB-aligned writes, each flushed, into a `file_bytes` file. */

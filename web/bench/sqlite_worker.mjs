@@ -55,9 +55,10 @@ const fns = {
     };
   },
 
-  w1({ n }) {
+  /** n single-row commits; in slices: `start` = rows so far; `times_out` returns each commit's time. */
+  w1({ n, start = 0, times_out = false }) {
     const db = state.db;
-    db.exec("CREATE TABLE w1(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)");
+    if (start === 0) db.exec("CREATE TABLE w1(id INTEGER PRIMARY KEY, k INTEGER, v TEXT)");
     const begin = db.prepare("BEGIN");
     const ins = db.prepare("INSERT INTO w1(k, v) VALUES(?, ?)");
     const commit = db.prepare("COMMIT");
@@ -66,7 +67,7 @@ const fns = {
     for (let i = 0; i < n; i++) {
       const t = now();
       begin.stepReset();
-      ins.bind([rowK(i), rowV(i)]).stepReset();
+      ins.bind([rowK(start + i), rowV(start + i)]).stepReset();
       commit.stepReset();
       times[i] = now() - t;
     }
@@ -75,8 +76,8 @@ const fns = {
     ins.finalize();
     commit.finalize();
     const count = Number(db.selectValue("SELECT count(*) FROM w1"));
-    if (count !== n) throw new Error(`w1: ${count} rows, expected ${n}`);
-    return { n, total_ms: total, ...quantiles(times) };
+    if (count !== start + n) throw new Error(`w1: ${count} rows, expected ${start + n}`);
+    return { n, total_ms: total, ...quantiles(times), ...(times_out ? { times: Array.from(times) } : {}) };
   },
 
   w2({ n }) {
