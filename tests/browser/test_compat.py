@@ -1,9 +1,9 @@
 """Compatibility matrix (issue 9): the package on every supported Pyodide release.
 
 For each release (pyodide_opfs/tools/releases.py): our wheel installs with ``micropip.install``;
-the create / reopen / persist suite of test_lifecycle.py runs on a fresh on-disk profile
-(create, page reload, browser restart); the environment checks and the version gate give their
-messages. Releases whose stdlib sqlite3 is a separate package that the npm release does not carry
+the create / reopen / persist suite of test_lifecycle.py runs on a fresh on-disk profile per
+backend (create, page reload, browser restart); the environment checks and the version gate give
+their messages. Releases whose stdlib sqlite3 is a separate package that the npm release does not carry
 (0.27 - 0.29) run the file part of the suite and skip the SQLite part with the reason.
 
 Default run: the oldest supported release, two boots (create, then reopen after a page reload;
@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from backends import REAL_BACKENDS, selected
 from harness import BrowserSession
 from packaging.version import Version
 from test_lifecycle import (
@@ -37,35 +38,41 @@ from pyodide_opfs.tools.releases import Release
 pytestmark = pytest.mark.matrix
 
 
-def _param(release: Release, matrix_only: bool = False) -> Any:
+def _param(release: Release, backend: str = "sahpool", matrix_only: bool = False) -> Any:
     marks = []
-    if matrix_only or not release.default_run or release.is_default:
+    if matrix_only or backend != "sahpool" or not release.default_run or release.is_default:
         marks.append(pytest.mark.slow)  # only in the matrix run (314: test_lifecycle.py)
     if release.prerelease:
         marks.append(pytest.mark.xfail(reason=f"Pyodide {release.version} is a pre-release: tried, not supported",
                                        strict=False))
-    return pytest.param(release.version, marks=marks, id=release.version)
+    return pytest.param(f"{release.version}/{backend}", marks=marks, id=f"{release.version}-{backend}")
 
 
+#: Release checks (install, environment, sqlite3) run once per release, on the SAH pool's session.
 ALL = [_param(r) for r in releases.RELEASES]
+WITHOUT_SQLITE = [_param(r) for r in releases.RELEASES if not r.sqlite_builtin]
+#: The suite runs per release and backend ($PYODIDE_OPFS_TEST_BACKENDS picks them, as for
+#: test_lifecycle.py); the default run: the SAH pool on the oldest release.
+SUITE = [_param(r, b) for r in releases.RELEASES for b in selected() if b in REAL_BACKENDS]
 #: The browser restart costs a third boot; what it checks (OPFS keeps data across a browser
 #: restart) is the browser's, not the release's: in the default run test_lifecycle.py covers it.
-ALL_IN_MATRIX = [_param(r, matrix_only=True) for r in releases.RELEASES]
-WITHOUT_SQLITE = [_param(r) for r in releases.RELEASES if not r.sqlite_builtin]
+SUITE_IN_MATRIX = [_param(r, b, matrix_only=True) for r in releases.RELEASES for b in selected() if b in REAL_BACKENDS]
 
 
 @pytest.fixture(scope="module")
 def release_session(request: pytest.FixtureRequest, browser_type: Any, server: Any, wheel_url: str,
                     tmp_path_factory: pytest.TempPathFactory, _browser_setup_ok: None) -> Iterator[dict[str, Any]]:
-    """One release booted on a fresh on-disk profile: {release, session, backend, sqlite}."""
-    release = releases.by_version(request.param)
+    """One release booted on a fresh on-disk profile for one backend: {release, session, backend,
+    sqlite} (the param is "<version>/<backend>")."""
+    version, backend = request.param.split("/")
+    release = releases.by_version(version)
     missing = release.missing()
     if missing:
         pytest.fail("missing " + ", ".join(missing) + ": run ./dev setup --all-pyodide", pytrace=False)
     session = BrowserSession(browser_type, server.url, wheel_url,
                              pyodide_url=release.url, micropip_url=release.micropip_url)
-    session.open(tmp_path_factory.mktemp(f"compat-{release.version}"))
-    yield {"release": release, "session": session, "backend": "sahpool", "sqlite": release.sqlite_builtin}
+    session.open(tmp_path_factory.mktemp(f"compat-{release.version}-{backend}"))
+    yield {"release": release, "session": session, "backend": backend, "sqlite": release.sqlite_builtin}
     session.close()
 
 
@@ -93,14 +100,14 @@ import importlib.metadata, importlib.util, platform, pyodide_opfs
     assert got[3] is release.sqlite_builtin
 
 
-@pytest.mark.parametrize("release_session", ALL, indirect=True)
+@pytest.mark.parametrize("release_session", SUITE, indirect=True)
 def test_create(release_session: dict[str, Any]) -> None:
     """Fresh origin storage: files of every size, nested and empty dirs (and a database)."""
     assert run_on_mount(release_session, "result = snapshot()") == {"files": {}, "dirs": [], "dbs": {}}
     assert run_on_mount(release_session, _create(release_session)) == expected_after_create(release_session["sqlite"])
 
 
-@pytest.mark.parametrize("release_session", ALL, indirect=True)
+@pytest.mark.parametrize("release_session", SUITE, indirect=True)
 def test_reopen(release_session: dict[str, Any]) -> None:
     """Page reload (a new worker): everything is back; modify it."""
     sqlite = release_session["sqlite"]
@@ -109,7 +116,7 @@ def test_reopen(release_session: dict[str, Any]) -> None:
     assert run_on_mount(release_session, _modify(release_session)) == expected_after_modify(sqlite)
 
 
-@pytest.mark.parametrize("release_session", ALL_IN_MATRIX, indirect=True)
+@pytest.mark.parametrize("release_session", SUITE_IN_MATRIX, indirect=True)
 def test_persist(release_session: dict[str, Any]) -> None:
     """Browser closed and relaunched on the same profile: the modified state is back."""
     release_session["session"].restart()
