@@ -154,7 +154,7 @@ con.close()
 app = pyodide_opfs.connect("/data/app.db")
 app_rows = app.execute("select count(*) from t").fetchone()[0]
 app.close()
-quarantined = pool.quarantined
+quarantined = list(getattr(pool, "quarantined", []))
 await pool.unmount()
 [ids, ok, waited, app_rows, quarantined]
 """
@@ -206,3 +206,75 @@ await p.unmount()
     assert n >= 7
     assert 0.4 < waited < 10.0
     assert at - closed_at < 5000
+
+
+# ------------------------------------------------------------------------------ proxy backend
+
+
+@pytest.fixture(scope="module")
+def proxy_tabs(browser_type: Any, server: Any, wheel_url: str, tmp_path_factory: pytest.TempPathFactory,
+               _browser_setup_ok: None) -> Iterator[dict[str, Any]]:
+    if "proxy" not in selected():
+        pytest.skip("the proxy backend is not selected")
+    a = BrowserSession(browser_type, server.url, wheel_url)
+    a.open(tmp_path_factory.mktemp("contention-proxy"))
+    b = ExtraPage(a)
+    for s in (a, b):
+        s.run(OPFS_SNAPSHOT + TREE + "import os, errno, time, pyodide_opfs\nNone", keep=True)
+    yield {"a": a, "b": b}
+    b.close()
+    a.close()
+
+
+PROXY_TRY_OPEN = """
+started = time.monotonic()
+try:
+    with open("/data/app.db", "rb") as f:
+        f.read(10)
+    outcome = "opened"
+except OSError as e:
+    outcome = errno.errorcode.get(e.errno, e.errno)
+[outcome, time.monotonic() - started]
+"""
+
+
+def test_proxy_second_page_waits_then_ebusy_and_changes_nothing(proxy_tabs: dict[str, Any]) -> None:
+    """The proxy mounts in both pages; a file the first page holds open makes the second page
+    wait ``busy_timeout``, then fail with EBUSY; once the first closes it, the second gets it."""
+    a, b = proxy_tabs["a"], proxy_tabs["b"]
+    a.run(mount_code("proxy", root="shared") + """
+con = pyodide_opfs.connect("/data/app.db")
+con.execute("create table t(x)")
+con.executemany("insert into t values (?)", [(i,) for i in range(100)])
+con.commit()
+open("/data/notes.txt", "w").write("notes")
+None
+""", keep=True)  # `con` stays open: its handle stays held
+    before = a.run("await opfs_snapshot()", keep=True)
+    b.run(mount_code("proxy", root="shared", busy_timeout=1.0) + "None", keep=True)
+    outcome, elapsed = b.run(PROXY_TRY_OPEN, keep=True)
+    assert outcome == "EBUSY"
+    assert 1.0 <= elapsed < 3.5, elapsed  # bounded: never hangs
+    assert b.run("open('/data/notes.txt').read()", keep=True) == "notes"  # other files are free
+    assert a.run("await opfs_snapshot()", keep=True) == before
+    a.run("con.close(); None", keep=True)
+    outcome, elapsed = b.run(PROXY_TRY_OPEN, keep=True)
+    assert outcome == "opened" and elapsed < 1.0
+    b.run("await pool.unmount(); None", keep=True)
+
+
+def test_proxy_reload_while_the_old_worker_commits(proxy_tabs: dict[str, Any]) -> None:
+    a: BrowserSession = proxy_tabs["a"]
+    a.run("await pool.unmount(); None", keep=True)
+    workload = RELOAD_WORKLOAD.replace(mount_code("sahpool", **MOUNT), mount_code("proxy", root="shared"))
+    check = RELOAD_CHECK.replace('await pyodide_opfs.mount_sahpool("/data", capacity=12)',
+                                 'await pyodide_opfs.mount_proxy("/data", root="shared")')
+    acks = Acks(a)
+    start_run(a, workload, timeout=120)
+    acks.wait_for("reload", 20, timeout=60)
+    a.reload()
+    acked = set(acks.ids["reload"])
+    acks.detach()
+    ids, ok, waited, app_rows, _ = a.run(check, timeout=60)
+    assert ok == "ok" and app_rows == 100
+    assert acked <= set(ids) and ids == list(range(len(ids)))
