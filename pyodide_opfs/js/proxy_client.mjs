@@ -26,11 +26,13 @@
 
 import * as P from "./proxy_protocol.mjs";
 import { DOM_EXCEPTION_ERRNO } from "./errno.mjs";
+import { MAX_PATH_BYTES } from "./header.mjs";
 
 const STAT_REUSE_MS = 20;
-// OPFS (Chromium) takes names of any length; we stop at the common limit of NTFS and APFS, so
-// that files can be exported to a disk.
-const NAME_MAX = 255; // UTF-16 code units
+// OPFS (Chromium) takes names and paths of any length; new entries keep to the SAH pool's limit
+// (a path under the mount of at most MAX_PATH_BYTES bytes of UTF-8), so that a tree fits either
+// backend. Existing longer paths (made by other OPFS code) can still be opened.
+const encoder = new TextEncoder();
 const SIDECARS = ["-journal", "-wal"];
 const MIN_CHUNK = 4096; // a write smaller than this is not split across two batches
 // Errors that are ordinary answers: no hint in last_error, no console warning.
@@ -154,11 +156,10 @@ export class ProxyBackend {
     this.batchLen = at + P.RECORD_BYTES;
   }
 
-  /** ENAMETOOLONG for a last path component over NAME_MAX characters. */
-  checkName(path) {
-    const name = path.slice(path.lastIndexOf("/") + 1);
-    if (name.length > NAME_MAX) {
-      throw this.errors.error("ENAMETOOLONG", `name over ${NAME_MAX} characters: ${name.slice(0, 40)}...`);
+  /** ENAMETOOLONG for a new path over MAX_PATH_BYTES. */
+  checkPath(path) {
+    if (encoder.encode(path).length > MAX_PATH_BYTES) {
+      throw this.errors.error("ENAMETOOLONG", `path over ${MAX_PATH_BYTES} bytes: ${path.slice(0, 40)}...`);
     }
   }
 
@@ -299,8 +300,18 @@ export class ProxyBackend {
     return done;
   }
 
+  /**
+   * Queue a write; returns the bytes accepted (all, or 0 when it failed at once). A write that
+   * grows a plain file (not a -journal or -wal) is sent at once, with the queue, so that a full
+   * quota is reported by the write that hit it: 0 is returned and the FS glue undoes what grew
+   * and raises ENOSPC, leaving exactly the bytes that were accepted. Other writes stay queued;
+   * one that fails (a journal or WAL append over the quota, an I/O error) is reported by the
+   * file's next operation, and the flush policy flushes a journal or WAL before anything that
+   * depends on it, so SQLite sees the error before it writes database pages or returns COMMIT.
+   */
   write(file, bytes, pos) {
     this.lastStat = null;
+    const now = file.kind === "file" && pos + bytes.length > file.size;
     let done = 0;
     while (done < bytes.length) {
       const left = bytes.length - done;
@@ -308,6 +319,7 @@ export class ProxyBackend {
       if (room < Math.min(left, MIN_CHUNK)) {
         this.begin();
         this.send(P.OP_NOP, `(write ${file.path})`);
+        if (file.error) return this.writeFailed(file, now);
         continue;
       }
       const n = Math.min(left, room);
@@ -317,8 +329,21 @@ export class ProxyBackend {
       this.queuedWrites++;
       done += n;
     }
-    this.scheduleDrain();
+    if (now) {
+      this.begin();
+      this.send(P.OP_NOP, `(write ${file.path})`);
+      if (file.error) return this.writeFailed(file, now);
+    } else {
+      this.scheduleDrain();
+    }
     return bytes.length;
+  }
+
+  /** A write failed in the proxy while this write call ran. */
+  writeFailed(file, growingPlainFile) {
+    if (!growingPlainFile || file.error.name !== "ENOSPC") this.checkError(file, "write");
+    file.error = null; // reported by the short count: the glue truncates back and says ENOSPC
+    return 0;
   }
 
   flush(file) {
@@ -334,7 +359,6 @@ export class ProxyBackend {
   stat(path) {
     const open = this.files.get(path);
     if (open) return { kind: "file", size: open.size, mtime: open.mtime };
-    this.checkName(path);
     if (this.knownAbsent(path)) return null;
     const last = this.lastStat;
     if (last && last.path === path && performance.now() - last.at < STAT_REUSE_MS) return last.result;
@@ -371,7 +395,7 @@ export class ProxyBackend {
   }
 
   createFile(path) {
-    this.checkName(path);
+    this.checkPath(path);
     this.policy.beforeMetadata();
     const file = this.open(path, true);
     // The glue opens it right away; if nobody does, its close goes with the next request.
@@ -399,7 +423,7 @@ export class ProxyBackend {
   }
 
   mkdir(path) {
-    this.checkName(path);
+    this.checkPath(path);
     this.absent.delete(path);
     this.policy.beforeMetadata();
     this.begin();
@@ -429,7 +453,7 @@ export class ProxyBackend {
   }
 
   rename(from, to) {
-    this.checkName(to);
+    this.checkPath(to);
     this.absent.clear();
     this.policy.beforeMetadata();
     this.begin();

@@ -15,6 +15,7 @@
 // (tests of the client's timeout).
 
 import * as P from "./proxy_protocol.mjs";
+import { MAX_PATH_BYTES } from "./header.mjs";
 
 /** An error that names its errno directly (the client maps DOMException names itself). */
 class FsError extends Error {
@@ -259,15 +260,22 @@ export class ProxyServer {
   write(e, view, pos) {
     this.traceEvent("write", e);
     const before = e.size;
-    const n = e.sah.write(view, { at: pos });
+    let n;
+    try {
+      n = e.sah.write(view, { at: pos });
+    } catch (err) {
+      if (err?.name !== "QuotaExceededError") throw err;
+      n = -1;
+    }
     e.counter.writes++;
     e.counter.unflushed = true;
     e.mtime = Date.now();
     if (n < view.length) {
-      // OPFS reports a full quota as a short write: undo what grew the file, report ENOSPC.
-      if (pos + n > before) e.sah.truncate(Math.max(before, pos));
+      // A full quota: a short write or QuotaExceededError. Undo what grew the file: the file
+      // keeps exactly what it had, and the client says ENOSPC.
+      if (e.sah.getSize() > before) e.sah.truncate(before);
       e.size = e.sah.getSize();
-      throw new FsError("ENOSPC", `storage quota exceeded writing ${e.counter.path} (${n} of ${view.length} bytes written)`);
+      throw new FsError("ENOSPC", `storage quota exceeded writing ${e.counter.path} (${Math.max(n, 0)} of ${view.length} bytes written)`);
     }
     if (pos + n > e.size) e.size = pos + n;
   }
@@ -565,10 +573,24 @@ export class ProxyServer {
       this.forgetDirs(to);
     }
     const oldDir = await this.dir(from);
+    // Every path below must fit the limit of new paths (see proxy_client.mjs) before anything moves.
+    const below = [];
+    await this.walk(oldDir, "", below);
+    const encoder = new TextEncoder();
+    const tooLong = below.find((rel) => encoder.encode(to + rel).length > MAX_PATH_BYTES);
+    if (tooLong) throw new FsError("ENAMETOOLONG", `rename ${from} -> ${to}: ${to + tooLong} would be over ${MAX_PATH_BYTES} bytes`);
     const newDir = await dstDir.getDirectoryHandle(dst.name, { create: true });
     await this.moveChildren(oldDir, from, newDir, to);
     await srcDir.removeEntry(src.name);
     this.forgetDirs(from);
+  }
+
+  /** Relative paths ("/a", "/a/b") of everything below a directory. */
+  async walk(dir, rel, out) {
+    for await (const [name, handle] of dir.entries()) {
+      out.push(rel + "/" + name);
+      if (handle.kind === "directory") await this.walk(handle, rel + "/" + name, out);
+    }
   }
 
   async moveChildren(oldDir, oldPath, newDir, newPath) {

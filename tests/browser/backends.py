@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 
-REAL_BACKENDS = ("sahpool",)
+REAL_BACKENDS = ("sahpool", "proxy")
+#: Options of mount_sahpool that mean nothing to mount_proxy (dropped for it).
+POOL_ONLY_OPTIONS = ("capacity", "spare_slots", "clear_on_init", "directory")
 ALL_BACKENDS = REAL_BACKENDS + ("memfs",)
 
 
@@ -27,6 +29,9 @@ def mount_code(backend: str, mountpoint: str = "/data", var: str = "pool", **opt
     opts = "".join(f", {k}={v!r}" for k, v in options.items())
     if backend == "sahpool":
         return f"import pyodide_opfs\n{var} = await pyodide_opfs.mount_sahpool({mountpoint!r}{opts})\n"
+    if backend == "proxy":
+        opts = "".join(f", {k}={v!r}" for k, v in options.items() if k not in POOL_ONLY_OPTIONS)
+        return f"import pyodide_opfs\n{var} = await pyodide_opfs.mount_proxy({mountpoint!r}{opts})\n"
     if backend == "memfs":
         return (
             "import pyodide_js\n"
