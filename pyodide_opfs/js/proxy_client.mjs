@@ -507,6 +507,12 @@ export class ProxyBackend {
     this.byId.clear();
   }
 
+  /** Tests: the proxy answers this request, then no other (a hung proxy). */
+  hang() {
+    this.drain();
+    this.send(P.OP_HANG);
+  }
+
   rpcStats() {
     return { roundTrips: this.roundTrips, byOp: { ...this.byOp }, queuedWrites: this.queuedWrites };
   }

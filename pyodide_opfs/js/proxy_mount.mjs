@@ -138,7 +138,7 @@ export class ProxyController {
 
   /** Make the proxy stop answering (a hung proxy). */
   debugHang() {
-    this.worker.postMessage({ type: "hang" });
+    this.backend.hang();
   }
 }
 

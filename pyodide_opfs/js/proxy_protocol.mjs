@@ -64,9 +64,10 @@ export const OP_STATS = 11; // -> JSON [{path, writes, flushes, unflushed}]
 export const OP_TRACE = 12; // ARG0 1 start / 0 stop -> JSON [{op, path, othersUnflushed}]
 export const OP_MORE = 13; // POS offset -> the rest of the last JSON reply
 export const OP_SHUTDOWN = 14; // flush nothing, close every handle now
+export const OP_HANG = 15; // tests: answer this, then never again (a hung proxy)
 export const OP_NAMES = [
   "nop", "stat", "list", "open", "read", "truncate", "flush", "mkdir", "rmdir", "unlink", "rename",
-  "stats", "trace", "more", "shutdown",
+  "stats", "trace", "more", "shutdown", "hang",
 ];
 
 // Batch records: Int32 kind, Int32 id, Int32 len, Int32 0, Float64 pos; then len bytes.

@@ -11,8 +11,7 @@
 // `busyTimeout` ms, then reported as EBUSY.
 //
 // Started with postMessage({type: "init", sab, root, busyTimeout, releaseDelay}); answers
-// {type: "ready"} or {type: "error", name, message}. {type: "hang"} makes it stop answering
-// (tests of the client's timeout).
+// {type: "ready"} or {type: "error", name, message}.
 
 import * as P from "./proxy_protocol.mjs";
 import { MAX_PATH_BYTES } from "./header.mjs";
@@ -203,6 +202,9 @@ export class ProxyServer {
         return this.replyBytes(this.pendingBytes, num[P.POS]);
       case P.OP_SHUTDOWN:
         return this.shutdown();
+      case P.OP_HANG:
+        this.hang = true;
+        return;
       default:
         throw new FsError("EINVAL", `unknown proxy op ${op}`);
     }
@@ -673,6 +675,5 @@ if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlob
   self.addEventListener("message", (event) => {
     const msg = event.data;
     if (msg?.type === "init" && !server) start(msg);
-    else if (msg?.type === "hang" && server) server.hang = true;
   });
 }
