@@ -67,11 +67,12 @@ await pool.unmount()
 
 
 @pytest.fixture(params=selected())
-def pool_session(request: pytest.FixtureRequest, browser_session: BrowserSession) -> BrowserSession:
+def pool_session(request: pytest.FixtureRequest) -> BrowserSession:
     if request.param != "sahpool":
         pytest.skip(f"{request.param}: pool files and their headers exist only in the SAH pool")
-    browser_session.run(TOOLS + "None", keep=True)
-    return browser_session
+    session: BrowserSession = request.getfixturevalue("browser_session")  # only now: a browser
+    session.run(TOOLS + "None", keep=True)
+    return session
 
 
 def test_corrupt_truncated_and_stray_files_are_quarantined_not_cleared(pool_session: BrowserSession) -> None:
