@@ -10,8 +10,9 @@
 //    proxy_protocol.mjs); a queued write that fails is reported at the file's next read, write,
 //    truncate, flush or close (as a writeback error is on Linux), and the flush policy
 //    (flush_policy.mjs) flushes files before anything that depends on them;
-//  - closes travel the same way, and a file closed and reopened before the next request (open
-//    with O_TRUNC does that) costs nothing;
+//  - a close is sent at once (another tab may be waiting for the file), except for a -journal
+//    or -wal whose database is open here (nobody else can want it, see below): that close goes
+//    with the next request (SQLite's unlink or truncate of it, as a rule);
 //  - while a file is open the proxy holds its SyncAccessHandle, so nobody else can change it:
 //    its size and time are answered here;
 //  - a stat result is reused by the stat of the same path that immediately follows it (the
@@ -419,7 +420,12 @@ export class ProxyBackend {
   closeFile(file) {
     if (--file.opens > 0) return;
     this.closing.add(file);
-    this.scheduleDrain();
+    if (this.files.has(baseOf(file.path))) {
+      this.scheduleDrain(); // a -journal / -wal of a database open here: no hurry (see the top)
+      return;
+    }
+    this.begin();
+    this.send(P.OP_NOP, `(close ${file.path})`);
   }
 
   mkdir(path) {
