@@ -367,10 +367,11 @@ async def w2(n: int) -> dict[str, Any]:
     return {"n": n, "total_ms": now_ms() - t0}
 
 
-async def w3(n: int, rows: int) -> dict[str, Any]:
-    """n random point reads of w2 (ids from the shared Park-Miller sequence)."""
+async def w3(n: int, rows: int, seed: int = 42) -> dict[str, Any]:
+    """n random point reads of w2 (ids from the shared Park-Miller sequence; the host runs W3 in
+    slices with one seed each)."""
     con = _con()
-    rnd = park_miller(42)
+    rnd = park_miller(seed)
     sql = "SELECT k, v FROM w2 WHERE id = ?"
     checksum = 0
     t0 = now_ms()

@@ -214,6 +214,12 @@ class Runner:
         stacks alike instead of on one. A stack stops repeating once it has used its budget."""
         self.workers: dict[str, Worker] = {}
         s = self.sizes
+        self.log(f"starting {len(stacks)} workers")
+        for stack in stacks:  # before the rounds: boot time is not part of any stack's budget
+            try:
+                self.worker_for(stack, out[stack.key])
+            except Exception as e:  # noqa: BLE001
+                self.fail(stack, out[stack.key], e)
         for r in range(s.repeat):
             active = [st for st in stacks
                       if not out[st.key].get("error") and not (r and out[st.key]["elapsed_s"] > s.stack_budget_s)]
@@ -233,9 +239,23 @@ class Runner:
                         got = self._timed(stack, out, self._w1_slice, stack, state[stack.key]["w"], per, k, s.w1_slices)
                         if got is not None:
                             state[stack.key]["slices"].append(got)
+            for stack in active:  # W1 results; W2 (one bulk transaction) stack after stack
+                if stack.key in state and not out[stack.key].get("error"):
+                    self._timed(stack, out, self._after_w1, stack, state[stack.key], r)
+            w3_stacks = [st for st in active if "W" in st.groups and st.key in state]
+            per3 = s.w3 // s.w3_slices
+            for k in range(s.w3_slices):  # W3 in slices that alternate, like W1
+                for stack in w3_stacks:
+                    if not out[stack.key].get("error"):
+                        got = self._timed(stack, out, self._w3_slice, state[stack.key]["w"], per3, k)
+                        if got is not None:
+                            state[stack.key]["w3"].append(got)
             for stack in active:
                 if stack.key in state and not out[stack.key].get("error"):
                     self._timed(stack, out, self._finish_round, stack, state[stack.key], out[stack.key], r)
+
+    def _w3_slice(self, w: Worker, n: int, k: int) -> dict[str, Any]:
+        return dict(w.call("w3", n=n, rows=self.sizes.w2, seed=42 + 1000 * k))
 
     def _timed(self, stack: Stack, out: dict[str, dict[str, Any]], fn: Callable[..., Any], *args: Any) -> Any:
         """fn(*args), its time charged to the stack; None (and the stack marked failed) if it raises."""
@@ -253,24 +273,19 @@ class Runner:
         w = self.worker_for(stack, res)
         if "floor" in stack.groups:
             w.call("open", tag=self.tag(stack.key, "floor", r))
-            return {"w": w, "db": None, "slices": []}
-        return {"w": w, "db": self.open(w, stack, self.tag(stack.key, r)), "slices": []}
+            return {"w": w, "db": None, "slices": [], "w3": []}
+        return {"w": w, "db": self.open(w, stack, self.tag(stack.key, r)), "slices": [], "w3": []}
 
     def _w1_slice(self, stack: Stack, w: Worker, n: int, k: int, slices: int) -> dict[str, Any]:
         if "floor" in stack.groups:
             return dict(w.call("floor", n=n, start=k * n, times_out=True))
         return dict(w.call("w1", n=n, start=k * n, last=k == slices - 1, times_out=True))
 
-    def _finish_round(self, stack: Stack, st: dict[str, Any], res: dict[str, Any], r: int) -> None:
-        w, s = st["w"], self.sizes
-        w1 = merge_slices(st["slices"])
+    def _after_w1(self, stack: Stack, st: dict[str, Any], r: int) -> None:
+        w = st["w"]
+        st["w1"] = w1 = merge_slices(st["slices"])
         if "floor" in stack.groups:
-            w.call("close")
-            res.setdefault("floor", []).append(w1)
-            self.log(f"{stack.key} run {r + 1}: floor {w1['n']} x (4 KiB write + flush): {w1['total_ms']:,.0f} ms "
-                     f"(p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms)")
             return
-        run: dict[str, Any] = {"db": st["db"], "w1": w1}
         msg = f"{stack.key} run {r + 1}: W1 {w1['total_ms']:,.0f} ms (p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms/commit"
         if "flushes_per_commit" in w1:
             msg += f", {w1['flushes_per_commit']:.2f} flushes/commit"
@@ -278,16 +293,33 @@ class Runner:
             msg += f", {w1['round_trips_per_commit']:.1f} proxy round trips/commit"
         msg += ")"
         if "W" in stack.groups:
-            run["w2"] = w.call("w2", n=s.w2)
-            run["w3"] = w.call("w3", n=s.w3, rows=s.w2)
+            st["w2"] = w.call("w2", n=self.sizes.w2)
+            msg += f"  W2 {st['w2']['total_ms']:,.0f} ms"
+        self.log(msg)
+
+    def _finish_round(self, stack: Stack, st: dict[str, Any], res: dict[str, Any], r: int) -> None:
+        w, s = st["w"], self.sizes
+        w1 = st["w1"]
+        if "floor" in stack.groups:
+            w.call("close")
+            res.setdefault("floor", []).append(w1)
+            self.log(f"{stack.key} run {r + 1}: floor {w1['n']} x (4 KiB write + flush): {w1['total_ms']:,.0f} ms "
+                     f"(p50 {w1['p50']:.3f}, p95 {w1['p95']:.3f} ms)")
+            return
+        run: dict[str, Any] = {"db": st["db"], "w1": w1}
+        if "W" in stack.groups:
+            slices = st["w3"]
+            if len(slices) != s.w3_slices:
+                raise BenchError(f"W3 ran {len(slices)} of {s.w3_slices} slices")
+            run["w2"] = st["w2"]
+            run["w3"] = {"n": sum(x["n"] for x in slices), "total_ms": sum(x["total_ms"] for x in slices),
+                         "checksum": sum(x["checksum"] for x in slices) % 2147483647, "slices": len(slices)}
             run["w4"] = w.call("w4")
             if run["w4"]["count"] != s.w2:
                 raise BenchError(f"W4 counted {run['w4']['count']} rows, expected {s.w2}")
-            msg += (f"  W2 {run['w2']['total_ms']:,.0f}  W3 {run['w3']['total_ms']:,.0f}"
-                    f"  W4 {run['w4']['total_ms']:,.1f} ms")
+            self.log(f"{stack.key} run {r + 1}: W3 {run['w3']['total_ms']:,.0f} ms  W4 {run['w4']['total_ms']:,.1f} ms")
         self.release_state(w, stack)
         res["runs"].append(run)
-        self.log(msg)
 
     def worker_for(self, stack: Stack, res: dict[str, Any]) -> Worker:
         w = self.workers.get(stack.key)

@@ -90,6 +90,8 @@ class Sizes:
     factors: tuple[int, ...]
     #: W1 runs in this many slices, alternating between the stacks
     w1_slices: int
+    #: W3 likewise
+    w3_slices: int
     #: most runs of W1-W4 per stack (fewer when a stack is slow, see stack_budget_s)
     repeat: int
     #: stop repeating W1-W4 once a stack has spent this long
@@ -102,13 +104,13 @@ class Sizes:
 
 FULL = Sizes(
     w1=1_000, w2=100_000, w3=10_000, f1_bytes=64 << 20, f2_n=1_000, f2_file_bytes=16 << 20,
-    heap_bytes=256 << 20, capacities=(6, 50, 100, 250, 500, 1000), factors=(1, 10, 100), w1_slices=10,
+    heap_bytes=256 << 20, capacities=(6, 50, 100, 250, 500, 1000), factors=(1, 10, 100), w1_slices=10, w3_slices=10,
     repeat=3, stack_budget_s=30.0, cell_budget_s=30.0, memory_cap_bytes=700 << 20,
 )
 
 QUICK = Sizes(
     w1=40, w2=2_000, w3=400, f1_bytes=2 << 20, f2_n=40, f2_file_bytes=1 << 20,
-    heap_bytes=8 << 20, capacities=(6, 12, 24), factors=(1, 10), w1_slices=2,
+    heap_bytes=8 << 20, capacities=(6, 12, 24), factors=(1, 10), w1_slices=2, w3_slices=2,
     repeat=1, stack_budget_s=5.0, cell_budget_s=4.0, memory_cap_bytes=64 << 20,
 )
 

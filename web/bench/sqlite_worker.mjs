@@ -92,9 +92,9 @@ const fns = {
     return { n, total_ms: now() - t0 };
   },
 
-  w3({ n, rows }) {
+  w3({ n, rows, seed = 42 }) {
     const db = state.db;
-    const rnd = parkMiller(42);
+    const rnd = parkMiller(seed);
     const sel = db.prepare("SELECT k, v FROM w2 WHERE id = ?");
     let checksum = 0;
     const t0 = now();
