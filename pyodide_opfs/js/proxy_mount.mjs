@@ -92,6 +92,8 @@ export class ProxyController {
     if (this.mounted) attempt(() => this.FS.unmount(this.mountpoint));
     this.mounted = false;
     this.worker.terminate();
+    // Files Python still has open fail at once from now on (no wait for a proxy that is gone).
+    this.backend.broken ||= `the proxy mount at ${this.mountpoint} was unmounted`;
     return problem ? String(problem.message ?? problem) + (this.errors.lastError ? `: ${this.errors.lastError.message}` : "") : null;
   }
 
