@@ -18,18 +18,24 @@ PROJECT = "pyodide_opfs"
 def build_wheel(out_dir: Path | None = None) -> Path:
     """Build our wheel into ``out_dir`` (default ``.cache/wheels``); return its path.
 
-    Older ``pyodide_opfs-*.whl`` files there are removed first, so exactly one is left.
+    Older ``pyodide_opfs-*.whl`` files there are removed, so exactly one is left. The wheel is
+    built in a scratch directory and renamed into place, so a browser fetching it meanwhile (a
+    test run in parallel) gets the old or the new file whole, never a half-written one.
     Uses hatchling's builder in-process when importable (fast), else ``pip wheel``.
     """
     out = Path(out_dir) if out_dir is not None else paths.DIST_DIR
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob(f"{PROJECT}-*.whl"):
-        old.unlink()
-    try:
-        built = _build_with_hatchling(out)
-    except ImportError:
-        built = _build_with_pip(out)
-    return built
+    with tempfile.TemporaryDirectory(dir=out, prefix=".build-") as tmp:
+        try:
+            built = _build_with_hatchling(Path(tmp))
+        except ImportError:
+            built = _build_with_pip(Path(tmp))
+        target = out / built.name
+        for old in out.glob(f"{PROJECT}-*.whl"):
+            if old.name != target.name:
+                old.unlink(missing_ok=True)
+        built.replace(target)
+    return target
 
 
 def _build_with_hatchling(out: Path) -> Path:
