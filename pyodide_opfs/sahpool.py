@@ -56,9 +56,13 @@ async def mount_sahpool(mountpoint: str = "/data", **options: Unpack[SAHPoolOpti
     except BaseException:
         _close_handles(files)
         raise
-    if config.clear_on_init:
-        pool._js.wipe()
-    await pool._refresh_mtimes()
+    try:
+        if config.clear_on_init:
+            pool._js.wipe()
+        await pool._refresh_mtimes()
+    except BaseException:
+        await pool.unmount()
+        raise
     _mounted[mountpoint] = pool
     logger.info(
         "mounted OPFS pool %r at %s: %d files, capacity %d, %.0f ms",
@@ -212,14 +216,20 @@ class SAHPool:
     async def add_capacity(self, n: int) -> int:
         """Add ``n`` pool files; returns the new capacity."""
         _check_count("n", n)
-        self._live()  # before creating files: a closed pool must not leave new ones behind
+        self._not_paused("add_capacity")  # before creating files: none may be left behind
         files = await _create_files(self._opaque, self._handles, n, self._config)
-        self._live().addFiles(compat.to_js_list(files))
+        if self._closed or self._js.paused:
+            # Paused or unmounted while we waited: these handles would lock the pool against the
+            # context we handed it to (and against our own unpause). The new files stay, free.
+            _close_handles(files)
+            self._not_paused("add_capacity")
+        self._js.addFiles(compat.to_js_list(files))
         return self.capacity
 
     async def reduce_capacity(self, n: int) -> int:
         """Remove up to ``n`` free pool files (never one in use); returns how many were removed."""
         _check_count("n", n)
+        self._not_paused("reduce_capacity")
         removed = 0
         for f in self._live().takeFree(n):
             f.sah.close()
@@ -320,6 +330,13 @@ class SAHPool:
         """
         self._live()
         target = self._path(path)
+        for sidecar in (target + "-journal", target + "-wal"):
+            # SQLite would roll a hot journal back (or replay a WAL) onto the imported database.
+            if os.path.exists(sidecar):
+                raise OpfsError(
+                    f"{sidecar} exists: open and close {target} with sqlite3 first (or delete it "
+                    "if the database is to be replaced), then import"
+                )
         if isinstance(data, (bytes, bytearray, memoryview)):
             # Whole data at hand: reject it before anything touches storage.
             check_database_size(bytes(data[:100]), len(data))
@@ -366,6 +383,7 @@ class SAHPool:
     async def forget_quarantined(self, name: str) -> None:
         """Delete a quarantined pool file (by its OPFS name, from :attr:`quarantined`) and
         replace it with a fresh free one. Its contents are lost: export them first if needed."""
+        self._not_paused("forget_quarantined")
         taken = list(self._live().takeQuarantined(name))
         if not taken:
             raise KeyError(f"no quarantined pool file named {name!r}")
@@ -435,9 +453,15 @@ class SAHPool:
         self._closed = True
         if self._refill_task is not None and not self._refill_task.done():
             self._refill_task.cancel()
-        self._js.unmount()
-        self._on_low_spare.destroy()
-        _mounted.pop(self._mountpoint, None)
+        try:
+            self._js.unmount()  # releases every handle even when a final flush fails
+        finally:
+            self._on_low_spare.destroy()
+            _mounted.pop(self._mountpoint, None)
+
+    def _not_paused(self, what: str) -> None:
+        if self._live().paused:
+            raise OpfsError(f"{what}() needs the pool's handles: call `await pool.unpause()` first")
 
     def _live(self) -> Any:
         if self._closed:

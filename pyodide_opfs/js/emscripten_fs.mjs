@@ -79,8 +79,13 @@ export function createFilesystem({ FS, backend, policy, errors, setattrTimestamp
   function setattr(node, attr) {
     // Modes and times are kept in memory only: the pool format has no field for them.
     if (attr.mode != null) node.mode = attr.mode;
-    const mtime = setattrTimestamp ? attr.timestamp : attr.mtime;
-    if (mtime != null) node.mtime = mtime;
+    // utime(): Emscripten 4 passes mtime; Pyodide 0.27's passes one timestamp (which chmod and
+    // truncate also send, with mode or size).
+    const mtime = setattrTimestamp ? (attr.mode == null && attr.size == null ? attr.timestamp : null) : attr.mtime;
+    if (mtime != null) {
+      node.mtime = mtime;
+      guard("utime", () => backend.setMtime?.(pathOf(node), mtime));
+    }
     if (attr.size != null) {
       guard("truncate", () => {
         const file = backend.openFile(pathOf(node));
@@ -186,9 +191,13 @@ export function createFilesystem({ FS, backend, policy, errors, setattrTimestamp
       const file = stream.file;
       const view = buffer.subarray(offset, offset + length);
       const before = file.size;
-      policy.beforeWrite(file);
-      const n = guard("write", () => file.write(view, position));
-      policy.afterWrite(file, view, position);
+      // The policy may flush other files here: their failures must become an errno too.
+      const n = guard("write", () => {
+        policy.beforeWrite(file);
+        const written = file.write(view, position);
+        policy.afterWrite(file, view, position);
+        return written;
+      });
       if (n < length) {
         // OPFS reports a full quota as a short write. Undo what grew the file, then say ENOSPC:
         // a short count would be retried or, worse, ignored.

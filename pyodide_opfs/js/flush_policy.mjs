@@ -32,6 +32,11 @@
 //  R5 wal-commit A write that completes a WAL commit frame (frame header bytes 4-7 non-zero =
 //                database size after commit) is flushed at once. That is the WAL commit point;
 //                nothing else happens after it, so without this no WAL commit would ever flush.
+//                When a transaction overwrote frames it had spilled earlier, SQLite then
+//                rewrites the headers (checksums) of those frames up to the commit frame
+//                (walRewriteChecksums): the rewrite of the commit frame's header, at or before
+//                the last flushed commit frame, is flushed at once too, or recovery after a
+//                power loss would find a broken checksum chain and drop the transaction.
 //  R6 close      close() flushes the file if dirty. Prevents data written by a program that
 //                never calls fsync from staying unflushed for the life of the worker.
 //  R7 fsync      os.fsync() flushes the file.
@@ -47,7 +52,7 @@ export class FlushPolicy {
   constructor() {
     /** @type {Set<import("./types").FileObject>} */
     this.dirty = new Set();
-    /** @type {WeakMap<import("./types").FileObject, {pageSize: number, commitEnd: number}>} */
+    /** @type {WeakMap<import("./types").FileObject, {pageSize: number, commitPos: number, commitEnd: number, lastCommitPos: number}>} */
     this.wal = new WeakMap(); // wal file -> { pageSize, commitEnd }
   }
 
@@ -125,19 +130,26 @@ export class FlushPolicy {
 
   trackWal(file, view, pos) {
     let state = this.wal.get(file);
-    if (!state) this.wal.set(file, (state = { pageSize: 0, commitEnd: -1 }));
+    if (!state) this.wal.set(file, (state = { pageSize: 0, commitPos: -1, commitEnd: -1, lastCommitPos: -1 }));
     if (pos === 0 && view.length >= WAL_HEADER_SIZE) {
+      // A new WAL header (first write, or a restart after a checkpoint): frames start again.
       state.pageSize = readU32BE(view, 8); // the WAL header names the page size
-      state.commitEnd = -1;
+      state.commitEnd = state.commitPos = state.lastCommitPos = -1;
     }
     if (pos >= WAL_HEADER_SIZE && view.length >= 8) {
       if (!state.pageSize) state.pageSize = readWalPageSize(file);
       const frameSize = WAL_FRAME_HEADER_SIZE + state.pageSize;
       if (state.pageSize && (pos - WAL_HEADER_SIZE) % frameSize === 0 && readU32BE(view, 4) !== 0) {
-        state.commitEnd = pos + frameSize; // a commit frame header: commit once its page is written
+        if (pos <= state.lastCommitPos) {
+          this.flush(file); // a checksum rewrite ending at a commit frame already written
+          return;
+        }
+        state.commitPos = pos; // a new commit frame header: commit once its page is written
+        state.commitEnd = pos + frameSize;
       }
     }
     if (state.commitEnd >= 0 && pos + view.length >= state.commitEnd) {
+      state.lastCommitPos = state.commitPos;
       state.commitEnd = -1;
       this.flush(file);
     }

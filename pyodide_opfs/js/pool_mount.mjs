@@ -76,8 +76,11 @@ export class PoolMount {
   /** Flush everything, unmount, close every handle. Data stays in OPFS. */
   unmount() {
     this.onLowSpare = null; // Python destroys its callback next; a pending refill must not call it
-    this.backend.detachHandles();
-    this.detachFromFS();
+    try {
+      this.backend.detachHandles();
+    } finally {
+      this.detachFromFS();
+    }
   }
 
   get capacity() {

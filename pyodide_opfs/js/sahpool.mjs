@@ -280,7 +280,12 @@ export class SAHPoolBackend {
 
   /** Flush, then close every handle (unmount, pause); I/O fails with EBUSY until reattached. */
   detachHandles() {
-    this.policy.flushAll();
+    let failure = null;
+    try {
+      this.policy.flushAll();
+    } catch (e) {
+      failure = e; // still release every handle, then report it
+    }
     for (const s of this.slots) {
       try {
         s.sah?.close();
@@ -289,6 +294,7 @@ export class SAHPoolBackend {
       }
       s.sah = null;
     }
+    if (failure) throw failure;
   }
 
   /** Give every slot its handle back after a pause: files = [{name, sah}] for every slot. */
@@ -426,6 +432,12 @@ export class SAHPoolBackend {
   closeFile(slot) {
     slot.openCount--;
     if (slot.openCount === 0 && slot.unlinked) this.release(slot);
+  }
+
+  /** os.utime(): the time is kept in memory (the header has no field for it). */
+  setMtime(path, mtime) {
+    const e = this.entries.get(path);
+    if (e?.slot) e.slot.mtime = mtime;
   }
 
   /** Free a slot whose header is already cleared. */

@@ -107,6 +107,8 @@ export interface Backend {
   unlink(path: string): void;
   rename(from: string, to: string): void;
   truncate(file: FileObject, size: number): void;
+  /** os.utime(), where the backend can keep a time (in memory). */
+  setMtime?(path: string, mtime: number): void;
 }
 
 /** The durability rules (flush_policy.mjs): callers report events, the policy flushes. */

@@ -92,6 +92,33 @@ res
     assert out["violations"] == [] and out["unflushed"] == []
 
 
+def test_wal_commit_after_cache_spill_is_flushed(fs: BrowserSession) -> None:
+    """A transaction larger than the page cache spills frames into the WAL before COMMIT; pages
+    changed again overwrite their frames, and at COMMIT SQLite rewrites those frames' headers
+    (checksums) up to the commit frame. That rewrite must be flushed before COMMIT returns."""
+    out = fs.run(r'''
+con = pyodide_opfs.connect("/data/spill.db", journal_mode="wal", cache_size=10)
+# No automatic checkpoint: it would write database pages after COMMIT (unflushed until the WAL
+# restarts, which R1 orders; see the checkpoint test). Here only the WAL matters.
+con.execute("pragma wal_autocheckpoint=0")
+con.execute("create table t(id integer primary key, pad)")
+con.commit()
+res = []
+for round in range(3):
+    pool.start_io_trace()
+    con.execute("insert into t(pad) select randomblob(500) from (with recursive n(i) as (select 1 union all select i+1 from n where i < 2000) select i from n)")
+    con.execute("update t set pad = randomblob(500) where id % 7 = 0")
+    con.commit()
+    trace = pool.stop_io_trace()
+    wal_writes = [e for e in trace if e["path"] == "/spill.db-wal" and e["op"] == "write"]
+    res.append({"unflushed": unflushed(), "wal_writes": len(wal_writes) > 100,
+                "violations": ordering_violations(trace)})
+con.close()
+res
+''', keep=True)
+    assert out == [{"unflushed": [], "wal_writes": True, "violations": []}] * 3
+
+
 def test_fsync_and_close_leave_nothing_unflushed(fs: BrowserSession) -> None:
     out = fs.run(r'''
 res = {}

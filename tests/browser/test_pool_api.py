@@ -86,7 +86,10 @@ import asyncio
 pool = await mount(capacity=3, spare_slots=2)
 for n in range(3):
     with open(f"/data/f{n}", "w") as f: f.write("x")
-await asyncio.sleep(0.5)  # the refill runs when Python yields
+for _ in range(200):  # the refill runs when Python yields; give it up to 10 s on a busy machine
+    await asyncio.sleep(0.05)
+    if pool.free_count >= 2:
+        break
 res = [pool.file_count, pool.free_count >= 2, pool.capacity >= 5]
 await pool.unmount()
 res
@@ -188,6 +191,36 @@ res
         "after_unpause": [False, "a", ["/data/a", "/data/d/c"]],
         "after_wipe": [[], [], 0, 8], "closed": True, "after_unmount": "PoolClosedError",
     }
+
+
+def test_capacity_changes_wait_for_unpause(py: BrowserSession) -> None:
+    """A refill or add_capacity racing a pause must not take handles the other context needs."""
+    out = py.run(r'''
+import asyncio
+pool = await mount(capacity=2, spare_slots=2)
+with open("/data/f", "w") as f: f.write("x")   # schedules a refill
+await asyncio.sleep(0)
+pool.pause()
+await asyncio.sleep(0.3)
+res = {"free_while_paused": pool.is_paused}
+try:
+    await pool.add_capacity(1)
+    res["add"] = "no error"
+except errors.OpfsError as e:
+    res["add"] = "OpfsError"
+# The other context can take every pool file while we are paused.
+names = list((await disk_state()).keys())
+root = await (await (await js.navigator.storage.getDirectory()).getDirectoryHandle(DIR)).getDirectoryHandle(".opaque")
+handles = [await (await root.getFileHandle(n)).createSyncAccessHandle() for n in names]
+for h in handles: h.close()
+res["other_context_got_all"] = len(handles) == len(names)
+await pool.unpause()
+res["after"] = [pool.is_paused, pool.file_names()]
+await pool.unmount()
+res
+''', keep=True)
+    assert out == {"free_while_paused": True, "add": "OpfsError", "other_context_got_all": True,
+                   "after": [False, ["/data/f"]]}
 
 
 def test_storage_helpers(py: BrowserSession) -> None:

@@ -125,6 +125,17 @@ dst = os.stat(D)
     assert out == [4097, True, True, True, 4097, True, True, False]
 
 
+def test_utime(fs: BrowserSession, request: pytest.FixtureRequest) -> None:
+    if "proxy" in request.node.callspec.id:
+        pytest.skip("the proxy reports OPFS's lastModified; utime is not kept")
+    out = run(fs, r'''
+with open(f"{D}/t", "w") as f: f.write("t")
+os.utime(f"{D}/t", (1_000_000_000, 1_234_567_890))
+[int(os.stat(f"{D}/t").st_mtime), int(os.path.getmtime(f"{D}/t"))]
+''', "utime")
+    assert out == [1_234_567_890, 1_234_567_890]
+
+
 def test_directories(fs: BrowserSession) -> None:
     out = run(fs, r'''
 res = {}

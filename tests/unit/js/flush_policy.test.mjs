@@ -267,6 +267,50 @@ test("R5: non-commit frames do not flush; the commit frame after them does", () 
   assert.equal(w.flushes, 2);
 });
 
+test("R5: checksum rewrites after a spilled transaction (walRewriteChecksums) are flushed before COMMIT returns", () => {
+  const { log, files: [w] } = makeFiles(["/app.db-wal", "wal"]);
+  const p = new FlushPolicy();
+  const ps = 4096;
+  write(p, w, walHeader(ps), 0, log);
+  for (let i = 0; i < 3; i++) {
+    // cache spill: frames written before COMMIT
+    write(p, w, frameHeader(i + 1, 0), frameAt(i, ps), log);
+    write(p, w, page(ps), frameAt(i, ps) + 24, log);
+  }
+  write(p, w, page(ps, 7), frameAt(1, ps) + 24, log); // a spilled page changed again: overwritten in place
+  write(p, w, frameHeader(4, 4), frameAt(3, ps), log); // the commit frame
+  write(p, w, page(ps), frameAt(3, ps) + 24, log);
+  assert.equal(w.flushes, 1, "the commit frame is flushed once written");
+  for (let i = 1; i <= 3; i++) write(p, w, frameHeader(i + 1, i === 3 ? 4 : 0), frameAt(i, ps), log); // rewrites
+  assert.equal(w.flushes, 2, "the rewritten commit frame header is flushed at once");
+  assert.equal(log.at(-1), "flush /app.db-wal");
+  assert.equal(p.dirty.size, 0, "nothing left unflushed when COMMIT returns");
+  // The next transaction appends after the commit frame: one flush, at its commit frame.
+  write(p, w, frameHeader(1, 0), frameAt(4, ps));
+  write(p, w, page(ps), frameAt(4, ps) + 24);
+  write(p, w, frameHeader(2, 5), frameAt(5, ps));
+  assert.equal(w.flushes, 2);
+  write(p, w, page(ps), frameAt(5, ps) + 24);
+  assert.equal(w.flushes, 3);
+});
+
+test("R5: after a WAL restart, commit frames written over old frames wait for their page", () => {
+  const { files: [w] } = makeFiles(["/app.db-wal", "wal"]);
+  const p = new FlushPolicy();
+  const ps = 4096;
+  write(p, w, walHeader(ps), 0);
+  for (let i = 0; i < 4; i++) {
+    write(p, w, frameHeader(i + 1, i === 3 ? 4 : 0), frameAt(i, ps));
+    write(p, w, page(ps), frameAt(i, ps) + 24);
+  }
+  assert.equal(w.flushes, 1);
+  write(p, w, walHeader(ps), 0); // restart: frames start again from the beginning of the file
+  write(p, w, frameHeader(1, 2), frameAt(0, ps));
+  assert.equal(w.flushes, 1, "a new commit frame over an old one is not a checksum rewrite");
+  write(p, w, page(ps), frameAt(0, ps) + 24);
+  assert.equal(w.flushes, 2);
+});
+
 test("R5: a frame header and its page in a single write flush", () => {
   const { files: [w] } = makeFiles(["/app.db-wal", "wal"]);
   const p = new FlushPolicy();
