@@ -116,6 +116,12 @@ export class ProxyServer {
     ctrl[P.BATCH_ERR] = 0;
     const t1 = performance.now();
     try {
+      // A failed queued write means the op must not run: it may be the commit point (a journal's
+      // unlink) that depends on those bytes. The op fails with the write's error instead.
+      if (failures.length) {
+        const f = failures[0];
+        throw Object.assign(new Error(`an earlier write failed: ${f.message}`), { name: f.name });
+      }
       await this.run(op, path);
     } catch (e) {
       ctrl[P.STATUS] = 1;

@@ -190,11 +190,11 @@ res
 @pytest.mark.parametrize("how", ["debugTerminate", "debugHang"])
 def test_dead_or_hung_proxy_is_eio_within_the_bound(tabs: dict[str, BrowserSession], how: str) -> None:
     out = tabs["a"].run(FAILURE.format(how=how), keep=True, timeout=60)
-    assert out["first"] == "EIO" and 1.0 <= out["first_s"] < 2.5, out
+    assert out["first"] == "EIO" and 1.0 <= out["first_s"] < 6.0, out
     assert "did not answer within 1.0 s" in out["hint"], out["hint"]
-    assert out["next"] == "EIO" and out["next_s"] < 0.1  # the mount stays broken: no second wait
+    assert out["next"] == "EIO" and out["next_s"] < 0.9  # the mount stays broken: no second 1 s wait
     assert out["close"] == "EIO"
-    assert out["unmount_s"] < 0.5
+    assert out["unmount_s"] < 2.0
     assert out["after"] == ["kept", "held"]
 
 
