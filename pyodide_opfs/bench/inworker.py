@@ -219,6 +219,17 @@ class IdbfsStack(Stack):
         FS.mkdirTree(self.mountpoint)
         FS.mount(FS.filesystems.IDBFS, js.Object.new(), self.mountpoint)
         await syncfs(True, self.mountpoint)
+        if self.options.get("durability"):
+            # Chromium commits IndexedDB transactions with "relaxed" durability by default (no
+            # flush); IDBFS passes no option. This variant asks for the given one on this mount's
+            # database only (IDBFS caches the open IDBDatabase per mountpoint).
+            from pyodide.code import run_js
+
+            force = run_js("""(db, durability) => {
+                const tx = IDBDatabase.prototype.transaction;
+                db.transaction = (stores, mode, opts) => tx.call(db, stores, mode, { ...(opts || {}), durability });
+            }""")
+            force(js.Reflect.get(FS.filesystems.IDBFS.dbs, self.mountpoint), self.options["durability"])
         return {}
 
     async def at_end(self) -> None:

@@ -418,8 +418,9 @@ class Runner:
             # 1.5: costs grow faster than the size for some stacks (WAL checkpoints, bigger b-trees)
             predicted = prev_ms * factor / prev_factor * 1.5
             data_bytes = n if workload == "F1" else n * ROW_BYTES if workload == "W2" else n * 200
-            if predicted / 1000 > s.cell_budget_s:
-                points.append({"factor": factor, "size": n, "skipped": f"predicted {predicted / 1000:,.0f} s > budget {s.cell_budget_s:,.0f} s"})
+            budget = float(stack.extra.get("cell_budget_s", s.cell_budget_s)) if not self.quick else s.cell_budget_s
+            if predicted / 1000 > budget:
+                points.append({"factor": factor, "size": n, "skipped": f"predicted {predicted / 1000:,.0f} s > budget {budget:,.0f} s"})
                 self.log(f"  {workload} x{factor}: skipped (predicted {predicted / 1000:,.0f} s)")
                 break
             if stack.in_memory and data_bytes > s.memory_cap_bytes:

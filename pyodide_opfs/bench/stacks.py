@@ -59,7 +59,15 @@ STACKS: list[Stack] = [
     Stack("memfs-wal", "Pyodide MEMFS, EXCLUSIVE+WAL (no durability)", "pyodide", {"kind": "memfs", "journal": "wal"},
           ("W",), ("W1", "W2"), journal="wal", in_memory=True),
     Stack("idbfs-commit-delete", "Pyodide IDBFS, syncfs per commit, DELETE", "pyodide",
-          {"kind": "idbfs", "journal": "delete", "sync": "commit"}, ("W",), ("W1",), journal="delete", in_memory=True),
+          {"kind": "idbfs", "journal": "delete", "sync": "commit"}, ("W",), ("W1",), journal="delete", in_memory=True,
+          note="Chromium commits IndexedDB transactions with relaxed durability by default (no flush to disk), "
+               "so this is durable against a crash of the browser, not of the machine",
+          extra={"cell_budget_s": 75.0}),
+    Stack("idbfs-commit-strict-delete", "Pyodide IDBFS, syncfs per commit, strict IndexedDB durability, DELETE",
+          "pyodide", {"kind": "idbfs", "journal": "delete", "sync": "commit", "durability": "strict"}, ("W",),
+          journal="delete", in_memory=True,
+          note="IDBFS with its IndexedDB transactions forced to durability \"strict\" (flushed before they "
+               "complete): the same durability as our commits"),
     Stack("idbfs-commit-wal", "Pyodide IDBFS, syncfs per commit, EXCLUSIVE+WAL", "pyodide",
           {"kind": "idbfs", "journal": "wal", "sync": "commit"}, ("W",), journal="wal", in_memory=True),
     Stack("idbfs-end-delete", "Pyodide IDBFS, one syncfs at the end, DELETE", "pyodide",
