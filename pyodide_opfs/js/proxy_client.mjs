@@ -1,3 +1,4 @@
+// @ts-check
 // The proxy backend, client side: the path-based backend that emscripten_fs.mjs calls,
 // synchronous, in the Pyodide worker. Every operation that needs OPFS is one round trip to the
 // proxy worker (proxy_worker.mjs) through a SharedArrayBuffer (proxy_protocol.mjs): write the
@@ -39,6 +40,7 @@ const MIN_CHUNK = 4096; // a write smaller than this is not split across two bat
 // Errors that are ordinary answers: no hint in last_error, no console warning.
 const QUIET = new Set(["ENOENT", "EEXIST", "ENOTEMPTY", "ENOTDIR", "EISDIR"]);
 
+/** @returns {import("./types").FileKind} */
 function kindOf(path) {
   return path.endsWith("-journal") ? "journal" : path.endsWith("-wal") ? "wal" : "file";
 }
@@ -54,6 +56,10 @@ function bytesOf(view) {
 }
 
 /** An open file: what the FS glue and the flush policy call read/write/flush on. */
+/** @typedef {import("./types").FileObject} FileObject */
+/** @typedef {import("./types").Backend} Backend */
+
+/** @implements {FileObject} */
 export class ProxyFile {
   constructor(client, id, path, size, mtime) {
     this.client = client;
@@ -92,6 +98,7 @@ export class ProxyFile {
   }
 }
 
+/** @implements {Backend} */
 export class ProxyBackend {
   /**
    * @param sab the SharedArrayBuffer the proxy worker serves
@@ -357,9 +364,10 @@ export class ProxyBackend {
 
   // --- backend interface (emscripten_fs.mjs) ---
 
+  /** @returns {import("./types").Stat | null} */
   stat(path) {
     const open = this.files.get(path);
-    if (open) return { kind: "file", size: open.size, mtime: open.mtime };
+    if (open) return { kind: /** @type {const} */ ("file"), size: open.size, mtime: open.mtime };
     if (this.knownAbsent(path)) return null;
     const last = this.lastStat;
     if (last && last.path === path && performance.now() - last.at < STAT_REUSE_MS) return last.result;
@@ -368,6 +376,7 @@ export class ProxyBackend {
     this.send(P.OP_STAT, path);
     const { ctrl, num } = this.v;
     const kind = ctrl[P.RES0];
+    /** @type {import("./types").Stat | null} */
     const result =
       kind === P.STAT_NONE ? null : { kind: kind === P.STAT_DIR ? "dir" : "file", size: num[P.SIZE], mtime: num[P.MTIME] };
     this.lastStat = { path, result, at: performance.now() };

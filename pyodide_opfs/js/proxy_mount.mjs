@@ -1,3 +1,4 @@
+// @ts-check
 // Assembles the proxy stack (errors, flush policy, proxy client backend, Emscripten FS type),
 // starts the proxy worker, mounts, and hands Python a small controller. The same FS glue and
 // flush policy as the SAH pool: only the backend differs.
@@ -11,8 +12,8 @@ import { bufferBytes } from "./proxy_protocol.mjs";
 export class ProxyController {
   /**
    * Start the proxy worker and wait until it serves (or fails, or `timeoutMs` passes).
-   * @param env {FS, ERRNO_CODES} of the Pyodide instance
-   * @param o {workerUrl, root, mountpoint, timeoutMs, busyTimeoutMs, releaseDelayMs, dataBytes}
+   * @param {import("./types").FsEnv} env FS and ERRNO_CODES of the Pyodide instance
+   * @param {import("./types").ProxyStartOptions} o
    * Rejects with an Error whose name is "UnsupportedEnvironmentError" or "ProxyStartError".
    */
   static async start(env, o) {
@@ -77,6 +78,7 @@ export class ProxyController {
   /** Flush everything, close every handle, unmount, stop the proxy. Data stays in OPFS.
    * Returns the first error met (the rest still runs), or null. */
   unmount() {
+    /** @type {any} */
     let problem = null;
     const attempt = (fn) => {
       try {

@@ -1,3 +1,4 @@
+// @ts-check
 // The proxy backend's wire format: one SharedArrayBuffer shared by the Pyodide worker (the
 // client, proxy_client.mjs, synchronous) and the proxy worker (proxy_worker.mjs, asynchronous).
 // Both sides import this module, so the layout and the op codes live here only.

@@ -1,3 +1,4 @@
+// @ts-check
 // The proxy worker: a module worker that performs the asynchronous OPFS calls for the proxy
 // backend. The Pyodide worker (proxy_client.mjs) blocks on a SharedArrayBuffer while this
 // worker serves its request (layout and ops: proxy_protocol.mjs). It waits for requests with
@@ -678,7 +679,7 @@ async function start({ sab, root, busyTimeout, releaseDelay }) {
 }
 
 if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
-  self.addEventListener("message", (event) => {
+  self.addEventListener("message", (/** @type {MessageEvent} */ event) => {
     const msg = event.data;
     if (msg?.type === "init" && !server) start(msg);
   });

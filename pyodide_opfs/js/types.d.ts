@@ -183,6 +183,23 @@ export interface LastError {
   message: string;
 }
 
+/** What `pyodide_opfs.proxy.mount_proxy` passes to ProxyController.start (proxy_mount.mjs). */
+export interface ProxyStartOptions {
+  /** URL of the proxy worker module (a blob: URL of the shipped copy, or `proxy_uri`). */
+  workerUrl: string;
+  /** OPFS directory mounted ("" = the origin's OPFS root). */
+  root: string;
+  mountpoint: string;
+  /** Longest wait for one answer from the proxy, then EIO. */
+  timeoutMs: number;
+  /** How long the proxy retries a file another context holds, then EBUSY. */
+  busyTimeoutMs: number;
+  /** How long a closed file's handle stays open in the proxy. */
+  releaseDelayMs: number;
+  /** Bytes of the shared data buffer. */
+  dataBytes: number;
+}
+
 /** The controller `pyodide_opfs.sahpool.SAHPool` drives (pool_mount.mjs). */
 export interface PoolMountAPI {
   readonly mountpoint: string;

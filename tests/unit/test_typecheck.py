@@ -26,4 +26,5 @@ def test_js_matches_its_type_declarations() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     checked = [p.name for p in (REPO / "pyodide_opfs" / "js").glob("*.mjs")
                if p.read_text(encoding="utf-8").startswith("// @ts-check")]
-    assert {"emscripten_fs.mjs", "flush_policy.mjs", "sahpool.mjs", "pool_mount.mjs"} <= set(checked)
+    assert {"emscripten_fs.mjs", "flush_policy.mjs", "sahpool.mjs", "pool_mount.mjs", "header.mjs", "errno.mjs",
+            "proxy_client.mjs", "proxy_mount.mjs", "proxy_protocol.mjs", "proxy_worker.mjs"} <= set(checked)
