@@ -235,3 +235,14 @@ export function createFilesystem({ FS, backend, policy, errors, setattrTimestamp
     },
   };
 }
+
+/**
+ * Mount a backend at `mountpoint` (created if missing). Both mount controllers use this.
+ * @param {{FS: any, mountpoint: string, backend: import("./types").Backend,
+ *          policy: import("./types").DurabilityPolicy, errors: import("./types").Errors,
+ *          setattrTimestamp?: boolean}} deps
+ */
+export function mountFilesystem({ FS, mountpoint, ...deps }) {
+  FS.mkdirTree(mountpoint);
+  FS.mount(createFilesystem({ FS, ...deps }), {}, mountpoint);
+}

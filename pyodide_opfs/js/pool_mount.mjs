@@ -6,7 +6,7 @@
 import { ErrnoFactory } from "./errno.mjs";
 import { FlushPolicy } from "./flush_policy.mjs";
 import { SAHPoolBackend } from "./sahpool.mjs";
-import { createFilesystem } from "./emscripten_fs.mjs";
+import { mountFilesystem } from "./emscripten_fs.mjs";
 
 /** @typedef {import("./types").PoolMountAPI} PoolMountAPI */
 /** @implements {PoolMountAPI} */
@@ -58,12 +58,10 @@ export class PoolMount {
   }
 
   mount() {
-    const type = createFilesystem({
-      FS: this.FS, backend: this.backend, policy: this.policy, errors: this.errors,
-      setattrTimestamp: this.setattrTimestamp,
+    mountFilesystem({
+      FS: this.FS, mountpoint: this.mountpoint, backend: this.backend, policy: this.policy,
+      errors: this.errors, setattrTimestamp: this.setattrTimestamp,
     });
-    this.FS.mkdirTree(this.mountpoint);
-    this.FS.mount(type, {}, this.mountpoint);
     this.mounted = true;
   }
 
