@@ -94,8 +94,9 @@ def check_cross_origin_isolation() -> None:
         )
 
 
-def check_mountpoint(FS: Any, mountpoint: str) -> None:
-    """Absolute, not the root, not already a mountpoint, and (if it exists) an empty directory."""
+def check_mountpoint(FS: Any, mountpoint: str) -> str:
+    """Absolute, not the root, not already a mountpoint, and (if it exists) an empty directory.
+    Returns the mountpoint without a trailing slash."""
     if not isinstance(mountpoint, str) or not mountpoint.startswith("/") or mountpoint.rstrip("/") == "":
         raise MountError(f"mountpoint must be an absolute path other than '/', got {mountpoint!r}")
     if any(part in (".", "..") for part in mountpoint.split("/")) or "\0" in mountpoint:
@@ -103,7 +104,7 @@ def check_mountpoint(FS: Any, mountpoint: str) -> None:
     try:
         node = FS.lookupPath(mountpoint, follow_mount=False).node
     except Exception:
-        return  # does not exist yet: the installer creates it
+        return mountpoint.rstrip("/")  # does not exist yet: the installer creates it
     if FS.isMountpoint(node):
         raise MountError(f"{mountpoint} is already a mountpoint; unmount it first")
     if not FS.isDir(node.mode):
@@ -114,3 +115,4 @@ def check_mountpoint(FS: Any, mountpoint: str) -> None:
             f"mountpoint {mountpoint} is not empty ({len(entries)} entries, e.g. {entries[0]!r}); "
             "its files would be hidden by the mount. Use an empty or new directory."
         )
+    return mountpoint.rstrip("/")

@@ -21,7 +21,6 @@ from .options import ProxyConfig, ProxyOptions, check_root, parse_proxy_options
 
 __all__ = ["mount_proxy", "ProxyMount"]
 
-_mounted: dict[str, "ProxyMount"] = {}
 
 
 async def mount_proxy(
@@ -49,10 +48,7 @@ async def mount_proxy(
     check_cross_origin_isolation()
     import pyodide_js
 
-    check_mountpoint(pyodide_js.FS, mountpoint)
-    mountpoint = mountpoint.rstrip("/")
-    if mountpoint in _mounted:
-        raise MountError(f"{mountpoint} is already mounted")
+    mountpoint = check_mountpoint(pyodide_js.FS, mountpoint)  # also refuses one already mounted
     started = time.monotonic()
     module = await import_module("proxy_mount.mjs")
     worker_url = proxy_uri if proxy_uri is not None else module_url("proxy_worker.mjs")
@@ -74,7 +70,6 @@ async def mount_proxy(
             raise UnsupportedEnvironmentError(message) from e
         raise OpfsError(message) from e
     mount = ProxyMount(controller, mountpoint, root, config)
-    _mounted[mountpoint] = mount
     logger.info("mounted OPFS %r at %s through a proxy worker, %.0f ms",
                 root or "/", mountpoint, (time.monotonic() - started) * 1000)
     return mount
@@ -176,7 +171,6 @@ class ProxyMount:
         if self._closed:
             return
         self._closed = True
-        _mounted.pop(self._mountpoint, None)
         problem = self._js.unmount()
         if problem:
             logger.warning("unmounting %s: %s", self._mountpoint, problem)

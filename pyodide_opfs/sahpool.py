@@ -12,7 +12,7 @@ from typing import Any, AsyncIterable, AsyncIterator, Callable, Iterable, Unpack
 
 from . import compat, opfs
 from .environment import check_mountpoint, check_worker_environment
-from .errors import InvalidDatabaseError, MountError, OpfsError, PoolClosedError
+from .errors import OpfsError, PoolClosedError
 from .jsloader import import_module
 from .log import logger, set_level
 from .options import PoolConfig, SAHPoolOptions, parse_pool_options
@@ -21,7 +21,6 @@ from .sqlite_format import check_database_header, check_database_size, normalise
 __all__ = ["mount_sahpool", "SAHPool"]
 
 OPAQUE_DIR = ".opaque"  # sqlite-wasm keeps pool files here, under the pool directory
-_mounted: dict[str, "SAHPool"] = {}
 
 
 async def mount_sahpool(mountpoint: str = "/data", **options: Unpack[SAHPoolOptions]) -> "SAHPool":
@@ -38,10 +37,7 @@ async def mount_sahpool(mountpoint: str = "/data", **options: Unpack[SAHPoolOpti
     check_worker_environment()
     import pyodide_js
 
-    check_mountpoint(pyodide_js.FS, mountpoint)
-    mountpoint = mountpoint.rstrip("/")
-    if mountpoint in _mounted:
-        raise MountError(f"{mountpoint} is already mounted")
+    mountpoint = check_mountpoint(pyodide_js.FS, mountpoint)  # also refuses one already mounted
     started = time.monotonic()
     module = await import_module("pool_mount.mjs")
     directory = await opfs.open_directory(config.directory)
@@ -63,7 +59,6 @@ async def mount_sahpool(mountpoint: str = "/data", **options: Unpack[SAHPoolOpti
     except BaseException:
         await pool.unmount()
         raise
-    _mounted[mountpoint] = pool
     logger.info(
         "mounted OPFS pool %r at %s: %d files, capacity %d, %.0f ms",
         config.directory, mountpoint, pool.file_count, pool.capacity, (time.monotonic() - started) * 1000,
@@ -457,7 +452,6 @@ class SAHPool:
             self._js.unmount()  # releases every handle even when a final flush fails
         finally:
             self._on_low_spare.destroy()
-            _mounted.pop(self._mountpoint, None)
 
     def _not_paused(self, what: str) -> None:
         if self._live().paused:
